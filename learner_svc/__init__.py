@@ -1,0 +1,1 @@
+"""learner_svc: learner accounts, enrollments, progress facts and quiz attempts (PostgreSQL)."""

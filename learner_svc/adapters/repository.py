@@ -1,0 +1,247 @@
+"""PostgreSQL repository of learner_svc (async SQLAlchemy)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from learner_svc.adapters.models import EnrollmentRow, LearnerRow, ModuleProgressRow, QuizAttemptRow
+from learner_svc.domain import (
+    CourseProgress,
+    Enrollment,
+    Learner,
+    ModuleProgress,
+    QuestionResult,
+    QuizAttempt,
+)
+
+
+class EmailTaken(Exception):
+    pass
+
+
+def _learner(row: LearnerRow) -> Learner:
+    return Learner(row.id, row.email, row.display_name, row.created_at)
+
+
+def _enrollment(row: EnrollmentRow) -> Enrollment:
+    return Enrollment(row.learner_id, row.course_id, row.active, row.enrolled_at, row.unenrolled_at)
+
+
+def _attempt(row: QuizAttemptRow) -> QuizAttempt:
+    results = tuple(QuestionResult(**r) for r in row.results)
+    return QuizAttempt(
+        row.id,
+        row.learner_id,
+        row.course_id,
+        row.module_id,
+        row.quiz_id,
+        row.score,
+        row.passed,
+        results,
+        row.submitted_at,
+    )
+
+
+class LearnerRepository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def add_learner(self, learner: Learner, password_hash: str) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                LearnerRow(
+                    id=learner.id,
+                    email=learner.email,
+                    display_name=learner.display_name,
+                    password_hash=password_hash,
+                    created_at=learner.created_at,
+                )
+            )
+            try:
+                await session.flush()
+            except IntegrityError as exc:
+                raise EmailTaken(learner.email) from exc
+
+    async def get_learner(self, learner_id: str) -> Learner | None:
+        async with self._sessions() as session:
+            row = await session.get(LearnerRow, learner_id)
+            return _learner(row) if row else None
+
+    async def credentials(self, email: str) -> tuple[Learner, str] | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(select(LearnerRow).where(LearnerRow.email == email))
+            ).scalar_one_or_none()
+            return (_learner(row), row.password_hash) if row else None
+
+    async def get_enrollment(self, learner_id: str, course_id: str) -> Enrollment | None:
+        async with self._sessions() as session:
+            row = await session.get(EnrollmentRow, (learner_id, course_id))
+            return _enrollment(row) if row else None
+
+    async def enroll(self, learner_id: str, course_id: str, now: datetime) -> Enrollment:
+        """Create or reactivate; an already active enrollment keeps its original time."""
+        async with self._sessions.begin() as session:
+            stmt = insert(EnrollmentRow).values(
+                learner_id=learner_id, course_id=course_id, active=True, enrolled_at=now, unenrolled_at=None
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["learner_id", "course_id"],
+                set_={"active": True, "unenrolled_at": None, "enrolled_at": now},
+                where=EnrollmentRow.active.is_(False),
+            )
+            await session.execute(stmt)
+            row = await session.get(EnrollmentRow, (learner_id, course_id), populate_existing=True)
+            return _enrollment(row)
+
+    async def unenroll(self, learner_id: str, course_id: str, now: datetime) -> Enrollment | None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(EnrollmentRow)
+                .where(
+                    EnrollmentRow.learner_id == learner_id,
+                    EnrollmentRow.course_id == course_id,
+                    EnrollmentRow.active.is_(True),
+                )
+                .values(active=False, unenrolled_at=now)
+            )
+            row = await session.get(EnrollmentRow, (learner_id, course_id), populate_existing=True)
+            return _enrollment(row) if row else None
+
+    async def list_enrollments(
+        self, learner_id: str, include_inactive: bool, offset: int, limit: int
+    ) -> list[Enrollment]:
+        query = select(EnrollmentRow).where(EnrollmentRow.learner_id == learner_id)
+        if not include_inactive:
+            query = query.where(EnrollmentRow.active.is_(True))
+        query = (
+            query.order_by(EnrollmentRow.enrolled_at.desc(), EnrollmentRow.course_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return [_enrollment(r) for r in (await session.execute(query)).scalars()]
+
+    async def record_module_event(
+        self, learner_id: str, course_id: str, module_id: str, completed: bool, now: datetime
+    ) -> ModuleProgress:
+        """Idempotent: the first start and the first completion times are kept."""
+        async with self._sessions.begin() as session:
+            values = {"started_at": now, "completed_at": now if completed else None}
+            stmt = insert(ModuleProgressRow).values(
+                learner_id=learner_id, course_id=course_id, module_id=module_id, **values
+            )
+            set_ = {"started_at": func.coalesce(ModuleProgressRow.started_at, stmt.excluded.started_at)}
+            if completed:
+                set_["completed_at"] = func.coalesce(
+                    ModuleProgressRow.completed_at, stmt.excluded.completed_at
+                )
+            await session.execute(
+                stmt.on_conflict_do_update(index_elements=["learner_id", "course_id", "module_id"], set_=set_)
+            )
+            row = await session.get(
+                ModuleProgressRow, (learner_id, course_id, module_id), populate_existing=True
+            )
+            return ModuleProgress(row.module_id, row.started_at, row.completed_at)
+
+    async def add_attempt(self, attempt: QuizAttempt) -> tuple[QuizAttempt, bool]:
+        """Insert unless the id exists; returns the stored attempt and whether it already existed."""
+        async with self._sessions.begin() as session:
+            stmt = (
+                insert(QuizAttemptRow)
+                .values(
+                    id=attempt.id,
+                    learner_id=attempt.learner_id,
+                    course_id=attempt.course_id,
+                    module_id=attempt.module_id,
+                    quiz_id=attempt.quiz_id,
+                    score=attempt.score,
+                    passed=attempt.passed,
+                    results=[_result_dict(r) for r in attempt.results],
+                    submitted_at=attempt.submitted_at,
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            inserted = (await session.execute(stmt)).rowcount == 1
+            row = await session.get(QuizAttemptRow, attempt.id, populate_existing=True)
+            return _attempt(row), not inserted
+
+    async def list_attempts(
+        self, learner_id: str | None, course_id: str | None, module_id: str | None, offset: int, limit: int
+    ) -> list[QuizAttempt]:
+        query = select(QuizAttemptRow)
+        if learner_id:
+            query = query.where(QuizAttemptRow.learner_id == learner_id)
+        if course_id:
+            query = query.where(QuizAttemptRow.course_id == course_id)
+        if module_id:
+            query = query.where(QuizAttemptRow.module_id == module_id)
+        query = (
+            query.order_by(QuizAttemptRow.submitted_at.desc(), QuizAttemptRow.id).offset(offset).limit(limit)
+        )
+        async with self._sessions() as session:
+            return [_attempt(r) for r in (await session.execute(query)).scalars()]
+
+    async def course_progress(self, course_id: str, enrollments: list[Enrollment]) -> list[CourseProgress]:
+        """Progress of several learners in one course with two queries, whatever their number."""
+        learner_ids = [e.learner_id for e in enrollments]
+        by_learner: dict[str, dict[str, ModuleProgress]] = defaultdict(dict)
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(ModuleProgressRow).where(
+                    ModuleProgressRow.course_id == course_id, ModuleProgressRow.learner_id.in_(learner_ids)
+                )
+            )
+            for row in rows.scalars():
+                by_learner[row.learner_id][row.module_id] = ModuleProgress(
+                    row.module_id, row.started_at, row.completed_at
+                )
+            stats = await session.execute(
+                select(
+                    QuizAttemptRow.learner_id,
+                    QuizAttemptRow.module_id,
+                    func.count(),
+                    func.max(QuizAttemptRow.score),
+                    func.bool_or(QuizAttemptRow.passed),
+                )
+                .where(QuizAttemptRow.course_id == course_id, QuizAttemptRow.learner_id.in_(learner_ids))
+                .group_by(QuizAttemptRow.learner_id, QuizAttemptRow.module_id)
+            )
+            for learner_id, module_id, count, best, passed in stats:
+                module = by_learner[learner_id].setdefault(module_id, ModuleProgress(module_id))
+                module.attempt_count, module.best_score, module.passed = count, best, passed
+        return [
+            CourseProgress(
+                e.learner_id,
+                course_id,
+                e,
+                sorted(by_learner[e.learner_id].values(), key=lambda m: m.module_id),
+            )
+            for e in enrollments
+        ]
+
+    async def course_enrollments(self, course_id: str, offset: int, limit: int) -> list[Enrollment]:
+        query = (
+            select(EnrollmentRow)
+            .where(EnrollmentRow.course_id == course_id)
+            .order_by(EnrollmentRow.learner_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return [_enrollment(r) for r in (await session.execute(query)).scalars()]
+
+
+def _result_dict(result: QuestionResult) -> dict:
+    return {
+        "question_id": result.question_id,
+        "objective_id": result.objective_id,
+        "selected_index": result.selected_index,
+        "correct": result.correct,
+    }

@@ -1,0 +1,47 @@
+"""Composition root of learner_svc: wires settings, database, clients and the servicer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from learner_svc.adapters.courses import InstructorCourseCatalog
+from learner_svc.adapters.repository import LearnerRepository
+from learner_svc.config import LearnerSettings
+from learner_svc.handlers import LearnerHandlers
+from learner_svc.servicer import service_spec
+from lmw_common.db import create_engine, session_factory, upgrade_async
+from lmw_common.grpc_client import create_channel
+from lmw_common.grpc_server import ServiceSpec
+from lmw_common.runtime import Runtime
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def migrate(settings: LearnerSettings) -> None:
+    await upgrade_async(settings.database_url, MIGRATIONS)
+
+
+@asynccontextmanager
+async def bootstrap(settings: LearnerSettings, runtime: Runtime) -> AsyncIterator[list[ServiceSpec]]:
+    if settings.migrate_on_start:
+        await migrate(settings)
+    engine = create_engine(settings.database_url)
+    channel = create_channel(
+        settings.instructor_target,
+        runtime.service_token,
+        timeout_s=runtime.common.call_timeout_s,
+        max_in_flight=runtime.common.max_in_flight_per_channel,
+    )
+    handlers = LearnerHandlers(
+        LearnerRepository(session_factory(engine)),
+        InstructorCourseCatalog(channel),
+        runtime.tokens,
+        runtime.common.access_token_ttl_s,
+    )
+    try:
+        yield [service_spec(handlers)]
+    finally:
+        await channel.close()
+        await engine.dispose()

@@ -1,0 +1,4 @@
+from learner_svc.adapters.models import Base
+from lmw_common.migrations_env import run
+
+run(Base.metadata, version_table="alembic_version_learner")

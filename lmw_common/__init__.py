@@ -1,0 +1,1 @@
+"""Shared plumbing for every service: settings, logging, errors, auth, gRPC server/client, databases."""

@@ -1,0 +1,68 @@
+"""What every service process shares: the command line (`serve` | `migrate`), logging, tokens, serving."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from lmw_common.auth import ServiceTokenProvider, TokenService
+from lmw_common.config import LmwSettings, ServiceSettings
+from lmw_common.grpc_server import RunningServer, ServiceSpec, start_server
+from lmw_common.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Process-wide auth plumbing built from the shared `LMW_` settings."""
+
+    def __init__(self, name: str, common: LmwSettings) -> None:
+        self.name = name
+        self.common = common
+        self.tokens = TokenService(common.signing_secret(), common.jwt_issuer, common.jwt_audience)
+        self.service_token = ServiceTokenProvider(self.tokens, name, common.service_token_ttl_s)
+
+
+# A composition root: given settings and runtime, yields the service specs while its resources are open.
+Bootstrap = Callable[[ServiceSettings, Runtime], AbstractAsyncContextManager[list[ServiceSpec]]]
+
+
+@asynccontextmanager
+async def serving(name: str, settings: ServiceSettings, bootstrap: Bootstrap) -> AsyncIterator[RunningServer]:
+    """Build the service and serve it until the block exits (tests use this with port 0)."""
+    runtime = Runtime(name, settings.common)
+    async with bootstrap(settings, runtime) as specs:
+        running = await start_server(specs, runtime.tokens, settings.host, settings.port)
+        try:
+            yield running
+        finally:
+            await running.stop(settings.shutdown_grace_s)
+
+
+async def serve(name: str, settings: ServiceSettings, bootstrap: Bootstrap) -> None:
+    async with serving(name, settings, bootstrap) as running:
+        print(f"{name} listening on {settings.host}:{running.port}", flush=True)
+        await running.wait_for_signal()
+
+
+def main(
+    name: str,
+    settings_factory: Callable[[], ServiceSettings],
+    bootstrap: Bootstrap,
+    migrate: Callable[[ServiceSettings], Awaitable[None]] | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m {name}")
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", "migrate"] if migrate else ["serve"]
+    )
+    args = parser.parse_args()
+    settings = settings_factory()
+    configure_logging(name, settings.common.log_level)
+    if args.command == "migrate":
+        asyncio.run(migrate(settings))
+        log.info("migrations applied")
+        return
+    asyncio.run(serve(name, settings, bootstrap))

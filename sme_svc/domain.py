@@ -1,0 +1,79 @@
+"""Domain types shared by sme_svc's ingestion, retrieval and generation layers (no gRPC, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A piece of extracted text with its location, before chunking."""
+
+    text: str
+    page: int = 0  # 1-based PDF page, 0 if none
+    slide: int = 0  # 1-based PPTX slide, 0 if none
+    heading: str = ""  # heading path, "Chapter > Section"
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrievable, citable unit of a course file. `id` is deterministic (course, file sha256, ordinal)."""
+
+    id: str
+    course_id: str
+    file_id: str
+    file_name: str
+    ordinal: int
+    text: str
+    page: int = 0
+    slide: int = 0
+    heading: str = ""
+    char_start: int = 0  # span of `text` within the extracted text of its section
+    char_end: int = 0
+
+
+class Method(Enum):
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    LEXICAL = "lexical"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    detail_level: str = "moderate"  # brief | moderate | detailed
+    explanation_style: str = "conceptual"  # examples | conceptual | practical | visual
+    language: str = "balanced"  # simple | balanced | technical
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    id: str
+    text: str
+    chunk_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QuizItem:
+    id: str
+    objective_id: str
+    question: str
+    options: tuple[str, ...]
+    correct_index: int
+    explanation: str
+    chunk_ids: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Generated:
+    """Markdown plus the chunks it cites (content and tutor answers)."""
+
+    markdown: str
+    chunk_ids: list[str] = field(default_factory=list)
+    grounded: bool = True

@@ -1,0 +1,66 @@
+"""Real databases for the whole test session: embedded PostgreSQL and a MongoDB-wire server (SecantusDB).
+
+Each test that asks for `pg_url` or `mongo_url` gets a fresh database, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from lmw_common.auth import TokenService  # noqa: E402
+from lmw_common.config import LmwSettings  # noqa: E402
+from lmw_common.devstack import MongoWire, Postgres  # noqa: E402
+
+JWT_SECRET = "test-secret-" + uuid.uuid4().hex + uuid.uuid4().hex
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory) -> Postgres:
+    server = Postgres(Path(tmp_path_factory.mktemp("pg")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo() -> MongoWire:
+    server = MongoWire(":memory:")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres: Postgres) -> str:
+    name = "t_" + uuid.uuid4().hex[:16]
+    url = postgres.database_uri(name)
+    yield url
+    postgres.drop_database(name)
+
+
+@pytest.fixture
+def mongo_url(mongo: MongoWire) -> str:
+    """A URL naming a fresh database (services take the database from the URL path)."""
+    return f"{mongo.uri.rstrip('/')}/t_{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture(scope="session")
+def common_settings() -> LmwSettings:
+    return LmwSettings(env="dev", jwt_secret=JWT_SECRET, log_level="WARNING")
+
+
+@pytest.fixture(scope="session")
+def tokens(common_settings: LmwSettings) -> TokenService:
+    return TokenService(
+        common_settings.signing_secret(), common_settings.jwt_issuer, common_settings.jwt_audience
+    )
+
+
+@pytest.fixture(scope="session")
+def service_token(tokens: TokenService) -> str:
+    return tokens.issue("test-service", "service", 3600)[0]
