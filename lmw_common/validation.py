@@ -30,9 +30,9 @@ def email(value: str) -> str:
 
 
 def normalize_email(value: str) -> str:
-    """The stored form of an address (domain lower-cased), without validating it (for log-in)."""
-    local, _, domain = value.strip().rpartition("@")
-    return f"{local}@{domain.lower()}"
+    """The stored form of an address, without validating it (for log-in). Addresses are compared
+    case-insensitively, as users expect, although RFC 5321 lets the local part be case-sensitive."""
+    return value.strip().lower()
 
 
 def password(value: str) -> str:

@@ -167,8 +167,9 @@ class LearnerRepository:
                     submitted_at=attempt.submitted_at,
                 )
                 .on_conflict_do_nothing(index_elements=["id"])
+                .returning(QuizAttemptRow.id)
             )
-            inserted = (await session.execute(stmt)).rowcount == 1
+            inserted = (await session.execute(stmt)).first() is not None
             row = await session.get(QuizAttemptRow, attempt.id, populate_existing=True)
             return _attempt(row), not inserted
 

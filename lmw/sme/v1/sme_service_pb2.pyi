@@ -285,17 +285,26 @@ class GetModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetModelInfoResponse(_message.Message):
-    __slots__ = ("generator_backend", "generator_model", "embedding_model", "embedding_dimension", "device", "faiss_gpu")
+    __slots__ = ("generator_backend", "generator_model", "embedding_model", "embedding_dimension", "device", "faiss_gpu", "request_counts")
+    class RequestCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     GENERATOR_BACKEND_FIELD_NUMBER: _ClassVar[int]
     GENERATOR_MODEL_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_MODEL_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_DIMENSION_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     FAISS_GPU_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_COUNTS_FIELD_NUMBER: _ClassVar[int]
     generator_backend: str
     generator_model: str
     embedding_model: str
     embedding_dimension: int
     device: str
     faiss_gpu: bool
-    def __init__(self, generator_backend: _Optional[str] = ..., generator_model: _Optional[str] = ..., embedding_model: _Optional[str] = ..., embedding_dimension: _Optional[int] = ..., device: _Optional[str] = ..., faiss_gpu: _Optional[bool] = ...) -> None: ...
+    request_counts: _containers.ScalarMap[str, int]
+    def __init__(self, generator_backend: _Optional[str] = ..., generator_model: _Optional[str] = ..., embedding_model: _Optional[str] = ..., embedding_dimension: _Optional[int] = ..., device: _Optional[str] = ..., faiss_gpu: _Optional[bool] = ..., request_counts: _Optional[_Mapping[str, int]] = ...) -> None: ...
