@@ -1,0 +1,150 @@
+"""Background ingestion: fetch each file from instructor_svc, parse, chunk, embed, index.
+
+Jobs live in MongoDB with a heartbeat. A replica that restarts (or any live replica) takes over a job whose
+heartbeat went stale and resumes it: items already done are kept, the others are indexed again, which is
+idempotent (a file's chunks are replaced, never appended), so nothing is double-indexed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Protocol
+
+from lmw_common.errors import DomainError
+from sme_svc.adapters.job_store import FAILED, QUEUED, RUNNING, SUCCEEDED, TERMINAL, Job, JobItem, JobStore
+
+log = logging.getLogger(__name__)
+
+
+class FileSource(Protocol):
+    async def read(self, course_id: str, file_id: str) -> bytes: ...
+
+
+class FileIndexer(Protocol):
+    async def index_file(
+        self, course_id: str, file_id: str, file_name: str, file_sha256: str, data: bytes, media_type: str
+    ) -> int: ...
+
+
+class IngestionRunner:
+    def __init__(
+        self,
+        jobs: JobStore,
+        files: FileSource,
+        indexer: FileIndexer,
+        max_concurrent_jobs: int,
+        stale_after_s: float,
+        max_resumes: int,
+    ) -> None:
+        self._jobs = jobs
+        self._files = files
+        self._indexer = indexer
+        self._slots = asyncio.Semaphore(max_concurrent_jobs)
+        self._stale_after_s = stale_after_s
+        self._max_resumes = max_resumes
+        self.owner = uuid.uuid4().hex  # this replica
+        self._tasks: set[asyncio.Task] = set()
+        self._sweeper: asyncio.Task | None = None
+
+    async def submit(self, course_id: str, items: list[JobItem]) -> Job:
+        job = await self._jobs.create("ingest", course_id, items)
+        self._spawn(self._claim_and_run(job.id))
+        return job
+
+    def start(self) -> None:
+        """Begin sweeping for jobs abandoned by a dead runner (this replica's previous life included)."""
+        self._sweeper = asyncio.create_task(self._sweep())
+
+    async def close(self) -> None:
+        tasks = [*self._tasks, *([self._sweeper] if self._sweeper else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sweep(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                while (job := await self._jobs.claim_stale(self.owner, self._stale_after_s)) is not None:
+                    log.warning("resuming job %s left by a stopped runner", job.id)
+                    self._spawn(self._run(job))
+            await asyncio.sleep(min(self._stale_after_s / 2, 10.0))
+
+    async def _claim_and_run(self, job_id: str) -> None:
+        job = await self._jobs.claim(job_id, self.owner)
+        if job is not None:
+            await self._run(job)
+
+    async def _run(self, job: Job) -> None:
+        # Heartbeat from the claim on, also while waiting for a slot, so no one takes the job over meanwhile.
+        beat = asyncio.create_task(self._heartbeat(job.id))
+        async with self._slots:
+            try:
+                if job.resumes > self._max_resumes:
+                    await self._finish(
+                        job, FAILED, f"interrupted {job.resumes} times; upload the files again"
+                    )
+                    return
+                for item in job.items:
+                    if item.state in TERMINAL:
+                        continue
+                    await self._ingest_item(job, item)
+                await self._finish(job, *self._outcome(job))
+            except asyncio.CancelledError:
+                raise  # shutdown: the heartbeat stops and a live replica resumes the job
+            except Exception as exc:  # a bug must not leave the job RUNNING forever
+                log.exception("ingestion job %s crashed", job.id)
+                await self._finish(job, FAILED, f"internal error: {type(exc).__name__}")
+            finally:
+                beat.cancel()
+
+    async def _ingest_item(self, job: Job, item: JobItem) -> None:
+        item.state, item.message = RUNNING, ""
+        await self._jobs.save(job, self.owner)
+        try:
+            data = await self._files.read(job.course_id, item.id)
+            item.chunk_count = await self._indexer.index_file(
+                job.course_id, item.id, item.name, item.sha256, data, item.media_type
+            )
+            item.state, item.message = SUCCEEDED, f"{item.chunk_count} chunks indexed"
+        except (DomainError, ValueError) as exc:  # a bad file fails alone, with its reason
+            item.state, item.message = FAILED, _reason(exc)
+        job.message = f"{job.items_done} of {len(job.items)} files processed"
+        await self._jobs.save(job, self.owner)
+
+    @staticmethod
+    def _outcome(job: Job) -> tuple[str, str]:
+        failed = [item for item in job.items if item.state == FAILED]
+        if failed and len(failed) == len(job.items):
+            return FAILED, "no file could be indexed: " + "; ".join(f"{i.name}: {i.message}" for i in failed)
+        if failed:
+            return (
+                SUCCEEDED,
+                f"{len(job.items) - len(failed)} of {len(job.items)} files indexed; failed: "
+                + ("; ".join(f"{i.name}: {i.message}" for i in failed)),
+            )
+        return SUCCEEDED, f"{len(job.items)} files indexed, {sum(i.chunk_count for i in job.items)} chunks"
+
+    async def _finish(self, job: Job, state: str, message: str) -> None:
+        for item in job.items:
+            if item.state in (QUEUED, RUNNING):
+                item.state, item.message = FAILED, message
+        job.state, job.message, job.ended_at = state, message, datetime.now(UTC)
+        await self._jobs.save(job, self.owner)
+
+    async def _heartbeat(self, job_id: str) -> None:
+        while await self._jobs.heartbeat(job_id, self.owner):
+            await asyncio.sleep(self._stale_after_s / 4)
+
+
+def _reason(exc: Exception) -> str:
+    message = exc.message if isinstance(exc, DomainError) else str(exc)
+    return (message or type(exc).__name__)[:500]

@@ -1,0 +1,189 @@
+"""Translates SmeService protos to use-case calls and back; nothing else. Every RPC is internal."""
+
+from __future__ import annotations
+
+from lmw.common.v1 import common_pb2 as cpb
+from lmw.sme.v1 import sme_service_pb2 as pb
+from lmw.sme.v1 import sme_service_pb2_grpc as pb_grpc
+from lmw_common.auth import Access
+from lmw_common.grpc_server import ServiceSpec
+from lmw_common.protoconv import job_pb, preferences_from_pb
+from sme_svc.domain import Chunk, Generated, Method, Objective, Preferences
+from sme_svc.handlers import Cited, DocumentRef, SmeHandlers
+
+ACCESS = {name: Access.INTERNAL for name in pb.DESCRIPTOR.services_by_name["SmeService"].methods_by_name}
+
+_METHODS = {
+    pb.RETRIEVAL_METHOD_UNSPECIFIED: Method.HYBRID,
+    pb.RETRIEVAL_METHOD_HYBRID: Method.HYBRID,
+    pb.RETRIEVAL_METHOD_DENSE: Method.DENSE,
+    pb.RETRIEVAL_METHOD_LEXICAL: Method.LEXICAL,
+}
+_TURN_ROLES = {pb.TURN_ROLE_LEARNER: "user", pb.TURN_ROLE_TUTOR: "assistant"}
+
+
+def citation_pb(chunk: Chunk) -> cpb.Citation:
+    return cpb.Citation(
+        chunk_id=chunk.id,
+        file_id=chunk.file_id,
+        file_name=chunk.file_name,
+        page=chunk.page,
+        slide=chunk.slide,
+        heading=chunk.heading,
+        char_start=chunk.char_start,
+        char_end=chunk.char_end,
+        snippet=chunk.text[:240],
+    )
+
+
+def citations_pb(chunk_ids, chunks: dict[str, Chunk]) -> list[cpb.Citation]:
+    return [citation_pb(chunks[cid]) for cid in chunk_ids if cid in chunks]
+
+
+def objectives_from_pb(objectives) -> list[Objective]:
+    return [Objective(o.id, o.text, tuple(c.chunk_id for c in o.citations)) for o in objectives]
+
+
+def _preferences(message: cpb.Preferences) -> Preferences:
+    detail, style, language = preferences_from_pb(message)
+    return Preferences(detail, style, language)
+
+
+class SmeServicer(pb_grpc.SmeServiceServicer):
+    def __init__(self, handlers: SmeHandlers) -> None:
+        self._h = handlers
+
+    async def IngestDocuments(self, request, context):
+        documents = [DocumentRef(d.file_id, d.file_name, d.sha256, d.media_type) for d in request.documents]
+        return pb.IngestDocumentsResponse(job=job_pb(await self._h.ingest(request.course_id, documents)))
+
+    async def GetJob(self, request, context):
+        return pb.GetJobResponse(job=job_pb(await self._h.get_job(request.job_id)))
+
+    async def WatchJob(self, request, context):
+        async for job in self._h.watch_job(request.job_id):
+            yield pb.WatchJobResponse(job=job_pb(job))
+
+    async def DeleteDocuments(self, request, context):
+        count = await self._h.delete_documents(request.course_id, list(request.file_ids))
+        return pb.DeleteDocumentsResponse(deleted_chunk_count=count)
+
+    async def DeleteCourseIndex(self, request, context):
+        return pb.DeleteCourseIndexResponse(
+            deleted_chunk_count=await self._h.delete_course(request.course_id)
+        )
+
+    async def Retrieve(self, request, context):
+        hits = await self._h.retrieve(
+            request.course_id,
+            request.query,
+            request.k,
+            list(request.filter.file_ids),
+            _METHODS[request.method],
+        )
+        return pb.RetrieveResponse(
+            chunks=[
+                pb.RetrievedChunk(
+                    chunk_id=h.chunk.id, text=h.chunk.text, score=h.score, citation=citation_pb(h.chunk)
+                )
+                for h in hits
+            ]
+        )
+
+    async def GenerateLearningObjectives(self, request, context):
+        cited = await self._h.objectives(
+            request.course_id,
+            request.module_title,
+            request.module_description,
+            request.count,
+            list(request.avoid),
+        )
+        return pb.GenerateLearningObjectivesResponse(
+            objectives=[
+                cpb.LearningObjective(id=o.id, text=o.text, citations=citations_pb(o.chunk_ids, cited.chunks))
+                for o in cited.value
+            ]
+        )
+
+    async def GenerateModuleContent(self, request, context):
+        stream = self._h.content(
+            request.course_id,
+            request.module_title,
+            request.module_description,
+            objectives_from_pb(request.objectives),
+            _preferences(request.preferences),
+            objectives_from_pb(request.recap_objectives),
+        )
+        async for item in stream:
+            if isinstance(item, Cited):
+                generated: Generated = item.value
+                yield pb.GenerateModuleContentResponse(
+                    content=pb.GeneratedContent(
+                        markdown=generated.markdown, citations=citations_pb(generated.chunk_ids, item.chunks)
+                    )
+                )
+            else:
+                yield pb.GenerateModuleContentResponse(markdown_delta=item)
+
+    async def GenerateQuiz(self, request, context):
+        cited = await self._h.quiz(
+            request.course_id,
+            request.module_title,
+            objectives_from_pb(request.objectives),
+            request.question_count,
+            list(request.focus_objective_ids),
+            request.seed,
+        )
+        return pb.GenerateQuizResponse(
+            items=[
+                pb.QuizItem(
+                    id=q.id,
+                    objective_id=q.objective_id,
+                    question=q.question,
+                    options=list(q.options),
+                    correct_index=q.correct_index,
+                    explanation=q.explanation,
+                    citations=citations_pb(q.chunk_ids, cited.chunks),
+                )
+                for q in cited.value
+            ]
+        )
+
+    async def Answer(self, request, context):
+        history = [(_TURN_ROLES.get(t.role, "user"), t.text) for t in request.history]
+        stream = self._h.answer(
+            request.course_id, request.question, history, list(request.protected_questions)
+        )
+        async for item in stream:
+            if isinstance(item, Cited):
+                generated: Generated = item.value
+                yield pb.AnswerResponse(
+                    answer=pb.TutorAnswer(
+                        text=generated.markdown,
+                        citations=citations_pb(generated.chunk_ids, item.chunks),
+                        grounded=generated.grounded,
+                    )
+                )
+            else:
+                yield pb.AnswerResponse(text_delta=item)
+
+    async def GetModelInfo(self, request, context):
+        info = await self._h.model_info()
+        return pb.GetModelInfoResponse(
+            generator_backend=info.get("backend", ""),
+            generator_model=info.get("model", ""),
+            embedding_model=info.get("embedding_model", ""),
+            embedding_dimension=int(info.get("embedding_dim", 0)),
+            device=info.get("device", ""),
+            faiss_gpu=info.get("faiss_gpu") == "true",
+            request_counts=dict(self._h.request_counts),
+        )
+
+
+def service_spec(handlers: SmeHandlers) -> ServiceSpec:
+    return ServiceSpec(
+        descriptor=pb.DESCRIPTOR.services_by_name["SmeService"],
+        servicer=SmeServicer(handlers),
+        add_to_server=pb_grpc.add_SmeServiceServicer_to_server,
+        access=ACCESS,
+    )
