@@ -8,6 +8,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class ConfigurationError(RuntimeError):
+    """The process cannot start with the settings it was given."""
+
+
 class LmwSettings(BaseSettings):
     """Settings every process shares (prefix `LMW_`)."""
 
@@ -29,10 +33,10 @@ class LmwSettings(BaseSettings):
     def signing_secret(self) -> str:
         """The JWT secret; refuses to go on without one (a dev launcher must generate and pass it)."""
         if self.jwt_secret is None or not self.jwt_secret.get_secret_value():
-            raise RuntimeError("LMW_JWT_SECRET is not set: refusing to start without a signing secret")
+            raise ConfigurationError("LMW_JWT_SECRET is not set: refusing to start without a signing secret")
         secret = self.jwt_secret.get_secret_value()
         if len(secret) < 32:
-            raise RuntimeError("LMW_JWT_SECRET must be at least 32 characters")
+            raise ConfigurationError("LMW_JWT_SECRET must be at least 32 characters")
         return secret
 
 

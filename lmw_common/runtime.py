@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from lmw_common.auth import ServiceTokenProvider, TokenService
-from lmw_common.config import LmwSettings, ServiceSettings
+from lmw_common.config import ConfigurationError, LmwSettings, ServiceSettings
 from lmw_common.grpc_server import RunningServer, ServiceSpec, start_server
 from lmw_common.logs import configure_logging
 
@@ -65,4 +66,7 @@ def main(
         asyncio.run(migrate(settings))
         log.info("migrations applied")
         return
-    asyncio.run(serve(name, settings, bootstrap))
+    try:
+        asyncio.run(serve(name, settings, bootstrap))
+    except ConfigurationError as exc:
+        sys.exit(f"{name}: {exc}")

@@ -45,6 +45,7 @@ async def bootstrap(settings: SmeSettings, runtime: Runtime) -> AsyncIterator[li
     await chunks.ensure_indexes()
     await jobs.ensure_indexes()
     embedder = get_embedder(settings.embedding_model_path or None)
+    await embedder.awarm_up()  # load the model before reporting SERVING, not inside the first request
     channel = create_channel(
         settings.instructor_target,
         runtime.service_token,

@@ -60,7 +60,7 @@ class FileServer(ipb_grpc.InstructorServiceServicer):
         yield ipb.ReadCourseFileResponse(data=data)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def file_server():
     server = grpc.aio.server()
     servicer = FileServer()
@@ -138,16 +138,25 @@ async def wait_done(stub, job_id: str, metadata, timeout_s: float = 120) -> cpb.
     raise TimeoutError(f"job {job_id} did not finish")
 
 
-def chunk_counts(mongo_url: str) -> dict[str, int]:
+def chunk_counts(mongo_url: str, course_id: str) -> dict[str, int]:
     database = uri_parser.parse_uri(mongo_url)["database"]
     with MongoClient(mongo_url) as client:
-        counts = client[database]["chunks"].aggregate([{"$group": {"_id": "$file_id", "n": {"$sum": 1}}}])
+        counts = client[database]["chunks"].aggregate(
+            [{"$match": {"course_id": course_id}}, {"$group": {"_id": "$file_id", "n": {"$sum": 1}}}]
+        )
         return {row["_id"]: row["n"] for row in counts}
 
 
-@pytest.fixture
-async def sme(mongo_url, file_server, tmp_path, common_settings, service_token):
-    process = SmeProcess(mongo_url, file_server[0], str(tmp_path / "index"), common_settings.signing_secret())
+@pytest.fixture(scope="module")
+def sme_mongo_url(mongo):
+    return f"{mongo.uri.rstrip('/')}/sme_ingestion_tests"
+
+
+@pytest.fixture(scope="module")
+async def sme(sme_mongo_url, file_server, tmp_path_factory, common_settings, service_token):
+    """One sme_svc process for the module (it loads the embedding model at start); tests use distinct courses."""
+    index_dir = str(tmp_path_factory.mktemp("index"))
+    process = SmeProcess(sme_mongo_url, file_server[0], index_dir, common_settings.signing_secret())
     await process.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{process.port}")
     yield process, pb_grpc.SmeServiceStub(channel), [("authorization", f"Bearer {service_token}")]
@@ -155,10 +164,11 @@ async def sme(mongo_url, file_server, tmp_path, common_settings, service_token):
     process.stop()
 
 
-async def test_ingest_watch_retrieve_and_reingest(sme, mongo_url):
+async def test_ingest_watch_retrieve_and_reingest(sme, sme_mongo_url):
     _, stub, svc = sme
+    course = "course_reingest"
     started = await stub.IngestDocuments(
-        pb.IngestDocumentsRequest(course_id=COURSE, documents=documents("f_loops", "f_lists", "f_broken")),
+        pb.IngestDocumentsRequest(course_id=course, documents=documents("f_loops", "f_lists", "f_broken")),
         metadata=svc,
     )
     assert started.job.state in (cpb.JOB_STATE_QUEUED, cpb.JOB_STATE_RUNNING)
@@ -175,22 +185,24 @@ async def test_ingest_watch_retrieve_and_reingest(sme, mongo_url):
     assert [j.progress for j in seen] == sorted(j.progress for j in seen)
 
     hits = await stub.Retrieve(
-        pb.RetrieveRequest(course_id=COURSE, query="how do lists behave", k=3), metadata=svc
+        pb.RetrieveRequest(course_id=course, query="how do lists behave", k=3), metadata=svc
     )
     assert hits.chunks and hits.chunks[0].citation.file_id == "f_lists" and hits.chunks[0].citation.heading
 
-    before = chunk_counts(mongo_url)
+    before = chunk_counts(sme_mongo_url, course)
     again = await stub.IngestDocuments(
-        pb.IngestDocumentsRequest(course_id=COURSE, documents=documents("f_loops")), metadata=svc
+        pb.IngestDocumentsRequest(course_id=course, documents=documents("f_loops")), metadata=svc
     )
     await wait_done(stub, again.job.id, svc)
-    assert chunk_counts(mongo_url) == before  # idempotent: the file's chunks were replaced, not added
+    assert (
+        chunk_counts(sme_mongo_url, course) == before
+    )  # idempotent: the file's chunks were replaced, not added
 
     deleted = await stub.DeleteDocuments(
-        pb.DeleteDocumentsRequest(course_id=COURSE, file_ids=["f_lists"]), metadata=svc
+        pb.DeleteDocumentsRequest(course_id=course, file_ids=["f_lists"]), metadata=svc
     )
     assert deleted.deleted_chunk_count == before["f_lists"]
-    hits = await stub.Retrieve(pb.RetrieveRequest(course_id=COURSE, query="lists", k=5), metadata=svc)
+    hits = await stub.Retrieve(pb.RetrieveRequest(course_id=course, query="lists", k=5), metadata=svc)
     assert all(h.citation.file_id != "f_lists" for h in hits.chunks)
 
 
@@ -223,11 +235,12 @@ async def test_bad_requests_are_rejected(sme):
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def test_job_survives_a_killed_process(sme, file_server, mongo_url):
+async def test_job_survives_a_killed_process(sme, file_server, sme_mongo_url):
     process, stub, svc = sme
+    course = "course_killed"
     file_server[1].delay_s = 1.5  # each file takes a while to arrive: the kill lands mid-job
     started = await stub.IngestDocuments(
-        pb.IngestDocumentsRequest(course_id=COURSE, documents=documents("f_loops", "f_lists")), metadata=svc
+        pb.IngestDocumentsRequest(course_id=course, documents=documents("f_loops", "f_lists")), metadata=svc
     )
     deadline = time.monotonic() + 60
     while (await stub.GetJob(pb.GetJobRequest(job_id=started.job.id), metadata=svc)).job.state != (
@@ -240,5 +253,5 @@ async def test_job_survives_a_killed_process(sme, file_server, mongo_url):
     await process.start()  # same port and database: the new process takes over the stale job
     final = await wait_done(stub, started.job.id, svc)
     assert final.state == cpb.JOB_STATE_SUCCEEDED, final.message
-    counts = chunk_counts(mongo_url)
+    counts = chunk_counts(sme_mongo_url, course)
     assert counts == {item.id: item.chunk_count for item in final.items}  # nothing double-indexed
