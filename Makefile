@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv test test-quick lint protos up demo bench clean k8s-lint
+.PHONY: venv test lint protos up demo clean k8s-tools k8s-lint
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -22,11 +22,24 @@ venv: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-lint: $(STAMP)
+lint: $(STAMP) k8s-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/buf lint
 	$(BIN)/python scripts/gen_protos.py --check
+
+# Helm lint/render, kubernetes-validate, yamllint and checkov, offline. checkov pins many packages of its own,
+# so the chart tools live in their own environment.
+K8S_STAMP := .venv-k8s/.installed
+$(K8S_STAMP):
+	test -x .venv-k8s/bin/python || $(PY) -m venv .venv-k8s
+	.venv-k8s/bin/pip install -q helm-python-sdk==0.2.2 kubernetes-validate yamllint checkov pyyaml pytest
+	touch $(K8S_STAMP)
+
+k8s-tools: $(K8S_STAMP)
+
+k8s-lint: $(K8S_STAMP)
+	.venv-k8s/bin/python scripts/k8s_check.py
 
 protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py

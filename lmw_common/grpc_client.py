@@ -98,6 +98,8 @@ def create_channel(
         options=[
             ("grpc.service_config", _RETRY_CONFIG),
             ("grpc.enable_retries", 1),
+            # Spread calls over every replica a headless Service's DNS name resolves to.
+            ("grpc.lb_policy_name", "round_robin"),
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ("grpc.max_send_message_length", 8 * 1024 * 1024),

@@ -1,0 +1,67 @@
+"""Structural checks of docker/Dockerfile.* (no Docker engine here: they are read, not built)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGES = {
+    "learner": ("learner_svc", 50051),
+    "instructor": ("instructor_svc", 50052),
+    "orchestrator": ("orchestrator_svc", 50053),
+    "sme-cpu": ("sme_svc", 50054),
+    "sme-gpu": ("sme_svc", 50054),
+    "bff": ("bff", 8000),
+}
+
+
+def instructions(name: str) -> list[tuple[str, str]]:
+    text = (ROOT / "docker" / f"Dockerfile.{name}").read_text()
+    text = re.sub(r"\\\n", " ", text)  # join continued lines
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "") for line in lines]
+
+
+def test_every_dockerfile_is_there():
+    assert {p.name.removeprefix("Dockerfile.") for p in (ROOT / "docker").glob("Dockerfile.*")} == set(IMAGES)
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+def test_dockerfile_structure(name):
+    module, port = IMAGES[name]
+    steps = instructions(name)
+    froms = [arg for op, arg in steps if op == "FROM"]
+    assert len(froms) >= 2, "multi-stage: a build stage and a runtime stage"
+    for image in froms:
+        ref = image.split()[0]
+        assert ":" in ref and not ref.endswith(":latest"), f"base image not pinned by tag: {ref}"
+    base = froms[-1].split()[0]
+    assert base == (
+        "nvidia/cuda:13.0.1-runtime-ubuntu24.04" if name == "sme-gpu" else "python:3.11-slim-bookworm"
+    )
+    runtime = steps[max(i for i, (op, _) in enumerate(steps) if op == "FROM") :]
+    users = [arg for op, arg in runtime if op == "USER"]
+    assert users == ["10001:10001"], "the runtime stage runs as uid 10001"
+    assert ("ENTRYPOINT", f'["python", "-m", "{module}"]') in runtime
+    assert ("EXPOSE", str(port)) in runtime
+    assert any(op == "HEALTHCHECK" for op, _ in runtime)
+    env = " ".join(arg for op, arg in runtime if op == "ENV")
+    assert "HOME=/tmp" in env, "HOME must be writable on a read-only root filesystem"
+    copies = [arg for op, arg in runtime if op == "COPY"]
+    assert copies == ["--from=build /opt/venv /opt/venv"], "the runtime stage takes only the venv"
+    runs = " ".join(arg for op, arg in steps if op == "RUN")
+    if name == "sme-cpu":
+        assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in runs
+        assert "'.[cpu]'" in runs
+    elif name == "sme-gpu":
+        assert "'.[gpu]'" in runs and "torch" not in runs, "vLLM brings its own torch"
+    else:
+        assert "torch" not in runs and "pip install ." in runs and "[" not in runs
+
+
+def test_dockerignore_keeps_the_context_small():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".git", ".venv", ".venv-*", "build", "tests", "**/__pycache__"} <= ignored
