@@ -75,5 +75,6 @@ class Generated:
     """Markdown plus the chunks it cites (content and tutor answers)."""
 
     markdown: str
-    chunk_ids: list[str] = field(default_factory=list)
-    grounded: bool = True
+    chunk_ids: list[str] = field(default_factory=list)  # cited chunks, in order of first citation
+    grounded: bool = True  # False: the materials do not cover the request (tutor)
+    markers: dict[int, str] = field(default_factory=dict)  # citation marker [n] in `markdown` -> chunk id

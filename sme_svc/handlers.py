@@ -12,6 +12,7 @@ from lmw_common.errors import FailedPrecondition, InvalidArgument, NotFound, Una
 from sme_svc.adapters.job_store import TERMINAL, Job, JobItem, JobStore
 from sme_svc.app.ingestion import IngestionRunner
 from sme_svc.domain import Chunk, Generated, Hit, Method, Objective, Preferences, QuizItem
+from sme_svc.generation import contextualize_question
 from sme_svc.generation.base import BackendUnavailable, GenerationFailed, Generator
 from sme_svc.retrieval.index import gpu_available
 
@@ -193,11 +194,9 @@ class SmeHandlers:
         question = v.text(question, "question", MAX_QUERY)
         history = [(role, text[:MAX_QUERY]) for role, text in v.bounded_list(history, "history", 50)]
         protected = [p[:1000] for p in v.bounded_list(protected, "protected_questions", 50)]
-        # A follow-up ("and the second one?") is retrieved together with the learner's previous question.
-        previous = next((text for role, text in reversed(history) if role == "user"), "")
-        hits = await self._retriever.retrieve(
-            course_id, f"{question} {previous}".strip(), 6, None, Method.HYBRID
-        )
+        # A follow-up ("and the second one?") is retrieved together with what it points at.
+        query = contextualize_question(question, history)
+        hits = await self._retriever.retrieve(course_id, query[:MAX_QUERY], 6, None, Method.HYBRID)
         async with self._generating("Answer"):
             async for item in _guarded(self._generator.answer(question, history, hits, protected)):
                 yield (

@@ -1,0 +1,287 @@
+"""The default CPU backend: objectives, content, quizzes and tutor answers built from the chunks themselves
+by selection (sentence embeddings, centrality, MMR) and templates. No model weights beyond the embedder.
+
+Deterministic: the same inputs (and quiz seed) give the same output; ties break by reading order.
+CPU-heavy work runs on a small thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+
+from sme_svc.domain import Chunk, Generated, Hit, Objective, Preferences, QuizItem
+from sme_svc.generation.base import Encode, GenerationFailed, check_preferences
+from sme_svc.generation.composer import Citations, Composer
+from sme_svc.generation.conversation import (
+    COVERAGE_THRESHOLD,
+    HINT_INTRO,
+    NOT_COVERED,
+    contextualize_question,
+    protected_match,
+    referenced_item,
+)
+from sme_svc.generation.material import Material, analyze
+from sme_svc.generation.objective_builder import build_objectives
+from sme_svc.generation.quiz_builder import Draft, candidate_drafts, schedule, shuffled_window, to_item
+from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix, mmr
+from sme_svc.generation.text import Sentence, normalize
+from sme_svc.generation.validation import validate_objectives, validate_quiz
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ANSWER_SENTENCES = 3
+OVERGENERATE = 3  # objective candidates considered per requested objective
+
+
+class ExtractiveGenerator:
+    def __init__(
+        self, encode: Encode, *, max_workers: int = 2, embedder_name: str = "all-MiniLM-L6-v2"
+    ) -> None:
+        self._embed = EmbeddingCache(encode)
+        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="extractive")
+        self._embedder_name = embedder_name
+
+    def info(self) -> dict[str, str]:
+        return {"backend": "extractive", "model": self._embedder_name}
+
+    async def aclose(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _offload(self, fn: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(fn, *args))
+
+    # ------------------------------------------------------------------ objectives
+
+    async def objectives(
+        self,
+        module_title: str,
+        module_description: str,
+        chunks: Sequence[Chunk],
+        count: int = 5,
+        avoid: Sequence[str] = (),
+    ) -> list[Objective]:
+        return await self._offload(
+            self._objectives, module_title, module_description, list(chunks), count, list(avoid)
+        )
+
+    def _objectives(self, title: str, description: str, chunks: list[Chunk], count: int, avoid: list[str]):
+        material = analyze(chunks, self._embed)
+        query = f"{title}. {description}".strip()
+        drafts = build_objectives(material, query, count * OVERGENERATE, avoid, self._embed, module_key=title)
+        valid, dropped = validate_objectives(drafts, material.chunk_by_id, self._embed, avoid)
+        if dropped:
+            log.info("objective drafts dropped", extra={"dropped": dropped})
+        if not valid:
+            raise GenerationFailed(f"no acceptable objective for module {title!r}: {dropped[:3]}")
+        return valid[:count]
+
+    # ------------------------------------------------------------------ content
+
+    async def content(
+        self,
+        module_title: str,
+        module_description: str,
+        objectives: Sequence[Objective],
+        chunks: Sequence[Chunk],
+        prefs: Preferences,
+        recap: Sequence[Objective] = (),
+    ) -> AsyncIterator[str | Generated]:
+        if not chunks:
+            raise GenerationFailed("no course material to build the module from")
+        blocks, final = await self._offload(
+            self._content,
+            module_title,
+            module_description,
+            list(objectives),
+            list(chunks),
+            prefs,
+            list(recap),
+        )
+        for block in blocks:
+            yield block
+        yield final
+
+    def _content(self, title, description, objectives, chunks, prefs: Preferences, recap):
+        material = analyze(chunks, self._embed)
+        composer = Composer(
+            material, self._embed, title, description, objectives, check_preferences(prefs), recap
+        )
+        return composer.markdown_blocks()
+
+    # ------------------------------------------------------------------ quiz
+
+    async def quiz(
+        self,
+        module_title: str,
+        objectives: Sequence[Objective],
+        chunks_by_objective: Mapping[str, Sequence[Chunk]],
+        count: int = 5,
+        focus_objective_ids: Sequence[str] = (),
+        seed: int = 0,
+    ) -> list[QuizItem]:
+        return await self._offload(
+            self._quiz, list(objectives), dict(chunks_by_objective), count, list(focus_objective_ids), seed
+        )
+
+    def _quiz(self, objectives, chunks_by_objective, count, focus_ids, seed) -> list[QuizItem]:
+        all_chunks = [c for chunks in chunks_by_objective.values() for c in chunks]
+        if not objectives or not all_chunks:
+            raise GenerationFailed("a quiz needs objectives and course material")
+        material = analyze(all_chunks, self._embed)
+        queues = {
+            o.id: shuffled_window(
+                candidate_drafts(material, o, chunks_by_objective.get(o.id, ()), self._embed), seed, window=4
+            )
+            for o in objectives
+        }
+        items = self._fill(queues, objectives, focus_ids, count, seed, material)
+        if not items:
+            raise GenerationFailed("no valid quiz question could be built from the material")
+        return items
+
+    def _fill(self, queues: dict[str, list[Draft]], objectives, focus_ids, count, seed, material: Material):
+        """Draw drafts objective by objective; keep each only if it validates against those kept so far.
+        First pass: one question per answer; second pass lifts that to reach `count`."""
+        accepted: list[QuizItem] = []
+        used_sentences: set = set()
+        objective_ids = [o.id for o in objectives]
+        for allow_repeated_answers in (False, True):
+            answers = {normalize(i.options[i.correct_index]) for i in accepted}
+            positions = dict.fromkeys(objective_ids, 0)
+            for objective_id in schedule(objectives, focus_ids, count):
+                if len(accepted) >= count or all(positions[o] >= len(queues[o]) for o in objective_ids):
+                    break
+                item = self._next_valid(
+                    queues[objective_id],
+                    positions,
+                    objective_id,
+                    accepted,
+                    answers,
+                    used_sentences,
+                    allow_repeated_answers,
+                    seed,
+                    material,
+                    objective_ids,
+                )
+                if item:
+                    accepted.append(item)
+                    answers.add(normalize(item.options[item.correct_index]))
+            if len(accepted) >= count:
+                break
+        return accepted
+
+    def _next_valid(
+        self,
+        queue,
+        positions,
+        objective_id,
+        accepted,
+        answers,
+        used_sentences,
+        allow_repeats,
+        seed,
+        material,
+        ids,
+    ):
+        while positions[objective_id] < len(queue):
+            draft = queue[positions[objective_id]]
+            positions[objective_id] += 1
+            if normalize(draft.answer) in answers and not allow_repeats:
+                continue
+            if draft.sentence in used_sentences:  # one question per fact
+                continue
+            item = to_item(draft, seed)
+            valid, _ = validate_quiz(
+                [item], material.chunk_by_id, self._embed, ids, [i.question for i in accepted]
+            )
+            if valid:
+                used_sentences.add(draft.sentence)
+                return item
+        return None
+
+    # ------------------------------------------------------------------ tutor
+
+    async def answer(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]],
+        hits: Sequence[Hit],
+        protected_questions: Sequence[str] = (),
+    ) -> AsyncIterator[str | Generated]:
+        blocks, final = await self._offload(
+            self._answer, question, list(history), list(hits), list(protected_questions)
+        )
+        for block in blocks:
+            yield block
+        yield final
+
+    def _answer(self, question, history, hits: list[Hit], protected) -> tuple[list[str], Generated]:
+        query = contextualize_question(question, history)
+        material = analyze([h.chunk for h in hits], self._embed)
+        if not material.sentences:
+            return _single(NOT_COVERED, grounded=False)
+        sims = cosine_matrix(self._embed([query]), material.embeddings)[0]
+        if float(np.max(sims)) < COVERAGE_THRESHOLD:
+            return _single(NOT_COVERED, grounded=False)
+        if protected_match(question, protected, self._embed):
+            return _hint(material, sims)
+        return _quote(material, sims, referenced_item(question, _last_answer(history)))
+
+
+def _quote(material: Material, sims: np.ndarray, referent: str) -> tuple[list[str], Generated]:
+    """The best few sentences (MMR), grouped per source chunk in reading order, then the source list."""
+    best = float(np.max(sims))
+    eligible = [i for i in range(len(sims)) if sims[i] >= max(COVERAGE_THRESHOLD, 0.75 * best)]
+    chosen = [eligible[i] for i in mmr(sims[eligible], material.embeddings[eligible], ANSWER_SENTENCES, 0.3)]
+    sentences = sorted((material.sentences[i] for i in chosen), key=lambda s: s.order)
+    citations = Citations()
+    blocks = [f"About **{referent}**:" if referent else "Here is what the course materials say:"]
+    for chunk_id in dict.fromkeys(s.chunk_id for s in sentences):
+        group = [s.text for s in sentences if s.chunk_id == chunk_id]
+        blocks.append(f"{' '.join(group)} {citations.mark([chunk_id])}")
+    blocks.append("**Sources:** " + "; ".join(_source(material, c, n) for c, n in citations.numbers.items()))
+    return _finish(blocks, citations)
+
+
+def _hint(material: Material, sims: np.ndarray) -> tuple[list[str], Generated]:
+    """Point at the passage and the idea to think about, without quoting the answer-bearing sentence."""
+    top: Sentence = material.sentences[int(np.argmax(sims))]
+    chunk = material.chunk_by_id[top.chunk_id]
+    citations = Citations()
+    marker = citations.mark([top.chunk_id])
+    # Name the broad section only: the sub-heading or the key term may be the answer itself.
+    section = top.heading.split(" > ")[0] if " > " in top.heading else ""
+    place = f"the part on **{section}**" if section else "the relevant passage"
+    blocks = [
+        HINT_INTRO,
+        f"- Re-read {place} in *{chunk.file_name}* {marker}\n"
+        "- Put the idea in your own words first, then compare each option with what the passage says and rule "
+        "out the ones it contradicts.",
+    ]
+    return _finish(blocks, citations)
+
+
+def _source(material: Material, chunk_id: str, number: int) -> str:
+    chunk = material.chunk_by_id[chunk_id]
+    where = f", {chunk.heading}" if chunk.heading else ""
+    return f"[{number}] {chunk.file_name}{where}"
+
+
+def _last_answer(history: Sequence[tuple[str, str]]) -> str:
+    return next((text for role, text in reversed(history) if role == "assistant"), "")
+
+
+def _single(text: str, grounded: bool) -> tuple[list[str], Generated]:
+    return [text], Generated(markdown=text, chunk_ids=[], grounded=grounded)
+
+
+def _finish(blocks: list[str], citations: Citations) -> tuple[list[str], Generated]:
+    deltas = [b.rstrip() + "\n\n" for b in blocks]
+    return deltas, citations.generated("".join(deltas))

@@ -1,0 +1,293 @@
+"""Text handling shared by the generators and the validators: Markdown blocks, sentences, normalization.
+
+Sentences keep their inline Markdown (bold, code spans) so that they render as in the source; every check of
+"does this text come from that chunk" goes through `normalize`, which drops markup and punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sme_svc.domain import Chunk
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each either else every few for from further
+    had has have having he her here hers him his how i if in into is it its itself just least less let like
+    may me might more most much must my neither no nor not now of off often on once one only or other our
+    ours out over own per same she should since so some such than that the their theirs them then there these
+    they this those though through thus to too under until up upon us usually very via was we well were what
+    when where whether which while who whom whose why will with within without would yet you your yours""".split()
+)
+
+_LABEL_WORDS = (
+    "example",
+    "table",
+    "figure",
+    "try it",
+    "note",
+    "checkpoint",
+    "exercise",
+    "concepts in",
+    "step",
+)
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "ex.", "cf.", "approx.", "dr.", "mr.", "mrs.", "ms.", "fig.")
+_BOUNDARY = re.compile(r"[.!?][\"')\]]*\s+(?=[A-Z0-9`\"'(*\[])")
+_BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+_PROSE_START = re.compile(r"^[\"'(\[]?[A-Z0-9]")
+_PROSE_END = re.compile(r"[.!?][\"')\]]*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One Markdown block of a chunk: heading | paragraph | item | code | table."""
+
+    kind: str
+    text: str
+    heading: str = ""
+    context: str = ""  # for code: the prose right before it (its caption); for items: the list's lead-in
+    info: str = ""  # for code: the fence's info string (language)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of a chunk, with enough position to cite and order it."""
+
+    text: str
+    chunk_id: str
+    order: int  # global reading order across the chunks given
+    heading: str
+    in_list: bool = False
+
+    @property
+    def plain(self) -> str:
+        return strip_inline(self.text)
+
+    @property
+    def words(self) -> int:
+        return len(_WORD.findall(self.plain))
+
+
+def normalize(text: str) -> str:
+    """Lowercase words only: the form in which grounding and duplicate checks compare text."""
+    return " ".join(_WORD.findall(strip_inline(text).casefold())).replace("'", " ")
+
+
+def strip_inline(text: str) -> str:
+    """Drop inline Markdown (bold, italics, code spans, links) but keep their text."""
+    text = _LINK.sub(r"\1", text)
+    text = _CODE_SPAN.sub(r"\1", text)
+    return text.replace("**", "").replace("__", "")
+
+
+def words_of(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(strip_inline(text))]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words_of(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def is_label(text: str) -> bool:
+    """Bold captions like "**Example:**", "**Table 1.** ..." or "**Try it: ...**" are layout, not content."""
+    lowered = strip_inline(text).strip().casefold()
+    return lowered.startswith(_LABEL_WORDS) or lowered.endswith((":", "."))
+
+
+def parse_blocks(markdown: str) -> list[Block]:
+    """Split Markdown into blocks, tracking the heading path each block sits under."""
+    blocks: list[Block] = []
+    heading = ""
+    prose: list[str] = []
+    code: list[str] | None = None
+    info = ""
+    table: list[str] = []
+
+    def flush() -> None:
+        if prose:
+            blocks.append(Block("paragraph", " ".join(prose).strip(), heading))
+            prose.clear()
+        if table:
+            blocks.append(Block("table", "\n".join(table), heading))
+            table.clear()
+
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if code is not None:
+            if stripped.startswith("```"):
+                blocks.append(Block("code", "\n".join(code), heading, _last_prose(blocks), info))
+                code = None
+            else:
+                code.append(line.rstrip())
+            continue
+        if stripped.startswith("```"):
+            flush()
+            code, info = [], stripped.strip("`").strip()
+            continue
+        heading_match = _HEADING.match(stripped)
+        if heading_match:
+            flush()
+            heading = strip_inline(heading_match.group(2))
+            blocks.append(Block("heading", heading, heading))
+        elif stripped.startswith("|"):
+            if prose:
+                flush()
+            table.append(stripped)
+        elif item := _LIST_ITEM.match(line):
+            flush()
+            blocks.append(Block("item", item.group(1).strip(), heading, _last_prose(blocks)))
+        elif not stripped:
+            flush()
+        elif _looks_like_heading(stripped, prose):
+            flush()
+            heading = stripped
+            blocks.append(Block("heading", heading, heading))
+        else:
+            if table:
+                flush()
+            prose.append(stripped)
+    flush()
+    if code:  # unterminated fence: keep the code rather than lose it
+        blocks.append(Block("code", "\n".join(code), heading, _last_prose(blocks)))
+    return blocks
+
+
+def _looks_like_heading(line: str, prose: list[str]) -> bool:
+    """Text extracted from PDFs keeps headings as plain lines: short, capitalized, unpunctuated, and right
+    after the end of a sentence (a wrapped line inside a sentence never follows a full stop)."""
+    words = line.split()
+    after_sentence = not prose or prose[-1].rstrip().endswith((".", "!", "?", ":"))
+    return (
+        after_sentence
+        and 1 <= len(words) <= 8
+        and line[:1].isupper()
+        and not line.rstrip().endswith((".", "!", "?", ":", ";", ","))
+        and not line.startswith(("**", "`"))
+    )
+
+
+def _last_prose(blocks: list[Block]) -> str:
+    for block in reversed(blocks):
+        if block.kind in ("paragraph", "item"):
+            return block.text
+        if block.kind == "heading":
+            return ""
+    return ""
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentence split that survives abbreviations (e.g., Ex.), decimals and periods inside code spans."""
+    sentences: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.start() + 1
+        if _inside_code_span(text, end) or _ends_with_abbreviation(text[start:end]):
+            continue
+        piece = text[start : match.end()].strip()
+        if piece:
+            sentences.append(piece)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def _inside_code_span(text: str, position: int) -> bool:
+    return text.count("`", 0, position) % 2 == 1
+
+
+def _ends_with_abbreviation(piece: str) -> bool:
+    lowered = piece.casefold().rstrip("\"')]")
+    if lowered.endswith(_ABBREVIATIONS):
+        return True
+    last = lowered.rsplit(None, 1)[-1] if lowered.split() else ""
+    return len(last) == 2 and last[0].isalpha()  # an initial such as "J."
+
+
+def chunk_sentences(
+    chunks: list[Chunk] | tuple[Chunk, ...], min_words: int = 5, max_words: int = 60
+) -> list[Sentence]:
+    """Prose sentences (paragraphs and list items) of the chunks, in reading order."""
+    out: list[Sentence] = []
+    for chunk in chunks:
+        for block in parse_blocks(chunk.text):
+            if block.kind not in ("paragraph", "item"):
+                continue
+            heading = block.heading or chunk.heading
+            for piece in split_sentences(block.text):
+                candidate = Sentence(piece, chunk.id, len(out), heading, block.kind == "item")
+                # A sentence ending in ":" introduces code or a list: it cannot stand alone.
+                standalone = _is_prose(piece) and not _is_caption(piece)
+                if min_words <= candidate.words <= max_words and standalone:
+                    out.append(candidate)
+    return out
+
+
+def _is_prose(piece: str) -> bool:
+    """A real sentence: starts like one, ends with a full stop (not ":" which introduces code or a list),
+    and is mostly words. Code that a chunk boundary cut out of its fence fails this."""
+    plain = strip_inline(piece).strip()
+    if not _PROSE_START.match(plain) or not _PROSE_END.search(piece.strip()):
+        return False
+    wordy = sum(ch.isalpha() or ch.isspace() for ch in plain)
+    return wordy >= 0.8 * len(plain)
+
+
+def _is_caption(piece: str) -> bool:
+    """A sentence that is only a bold label ("**Table 1.** Using range().") is a caption, not content."""
+    bold = _BOLD.match(piece.strip())
+    return bool(bold) and is_label(bold.group(1))
+
+
+def code_blocks(chunks: list[Chunk] | tuple[Chunk, ...]) -> list[tuple[Block, str]]:
+    """(code block, chunk id) pairs, in reading order."""
+    return [(b, c.id) for c in chunks for b in parse_blocks(c.text) if b.kind == "code" and b.text.strip()]
+
+
+def split_long_sentence(text: str, max_words: int = 18) -> list[str]:
+    """Plain-language rendering: cut a long sentence at semicolons / ", but" / ", and" / ", so" into shorter
+    sentences. Every piece stays a verbatim span of the original, so it remains attributable to its chunk."""
+    if len(_WORD.findall(strip_inline(text))) <= max_words:
+        return [text]
+    parts = re.split(r";\s+|,\s+(?=(?:but|and|so)\s)", text)
+    pieces: list[str] = []
+    for part in parts:
+        part = part.strip().rstrip(".;,")
+        if not part:
+            continue
+        if (
+            len(_WORD.findall(strip_inline(part))) < 5
+        ):  # a fragment too short to stand alone: keep the original
+            return [text]
+        pieces.append(_sentence_case(part) + ".")
+    return pieces if len(pieces) > 1 else [text]
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:] if text[:1].isalpha() else text
+
+
+def bold_terms(text: str) -> list[str]:
+    return [m.group(1).strip() for m in _BOLD.finditer(text) if not is_label(m.group(1))]
+
+
+def code_spans(text: str) -> list[str]:
+    return [m.group(1).strip() for m in _CODE_SPAN.finditer(text)]
+
+
+def contains_phrase(haystack_normalized: str, phrase: str) -> bool:
+    """Whole-word containment of `phrase` in an already-normalized text."""
+    needle = normalize(phrase)
+    return bool(needle) and f" {needle} " in f" {haystack_normalized} "
+
+
+def first_words(text: str, limit: int) -> str:
+    words = strip_inline(text).split()
+    return " ".join(words[:limit]) + (" ..." if len(words) > limit else "")
