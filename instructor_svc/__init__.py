@@ -1,0 +1,1 @@
+"""instructor_svc: instructor accounts, courses, modules, course files and learning objectives."""

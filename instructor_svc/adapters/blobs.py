@@ -1,0 +1,149 @@
+"""Blob storage of course files on a local (or mounted) file system.
+
+Layout: `<root>/<course_id>/<file_id>`. Names are always server-chosen ids, never the uploader's file name,
+and every path is checked to resolve inside the root. An upload is written to a temp file in the course's
+directory and becomes visible only by an fsync + atomic rename; an aborted upload leaves nothing behind.
+All file-system work runs in worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class UnsafePath(Exception):
+    pass
+
+
+class StagedBlob:
+    """A temp file being written; `commit` moves it to its final name."""
+
+    def __init__(self, directory: Path, handle, path: Path) -> None:
+        self._directory = directory
+        self._handle = handle
+        self.path = path
+        self.size = 0
+        self._hash = hashlib.sha256()
+        self.committed: Path | None = None
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    async def write(self, data: bytes) -> None:
+        def write() -> None:
+            self._handle.write(data)
+            self._hash.update(data)
+
+        await asyncio.to_thread(write)
+        self.size += len(data)
+
+    async def read_all(self) -> bytes:
+        def read() -> bytes:
+            self._handle.flush()
+            return self.path.read_bytes()
+
+        return await asyncio.to_thread(read)
+
+    async def commit(self, final: Path) -> None:
+        def commit() -> None:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            os.replace(self.path, final)
+            _fsync_dir(self._directory)
+
+        await asyncio.to_thread(commit)
+        self.committed = final
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._handle.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class BlobStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+
+    def _inside(self, path: Path) -> Path:
+        resolved = path.resolve()
+        if resolved == self.root or not resolved.is_relative_to(self.root):
+            raise UnsafePath(str(path))
+        return resolved
+
+    def course_dir(self, course_id: str) -> Path:
+        if not _NAME.match(course_id):
+            raise UnsafePath(course_id)
+        return self._inside(self.root / course_id)
+
+    def path(self, course_id: str, file_id: str) -> Path:
+        if not _NAME.match(file_id):
+            raise UnsafePath(file_id)
+        directory = self.course_dir(course_id)
+        path = self._inside(directory / file_id)
+        if path.parent != directory:
+            raise UnsafePath(file_id)
+        return path
+
+    @asynccontextmanager
+    async def staging(self, course_id: str) -> AsyncIterator[StagedBlob]:
+        """A temp file in the course's directory, removed on exit unless committed."""
+        directory = self.course_dir(course_id)
+        temp = self._inside(directory / f".upload-{uuid.uuid4().hex}.part")
+
+        def open_temp():
+            directory.mkdir(parents=True, exist_ok=True)
+            return open(temp, "xb")  # noqa: SIM115 - closed by StagedBlob
+
+        staged = StagedBlob(directory, await asyncio.to_thread(open_temp), temp)
+        try:
+            yield staged
+        finally:
+            if staged.committed is None:
+                await asyncio.to_thread(staged.discard)
+
+    async def read(self, course_id: str, file_id: str, chunk_size: int) -> AsyncIterator[bytes]:
+        path = self.path(course_id, file_id)
+        handle = await asyncio.to_thread(open, path, "rb")
+        try:
+            while chunk := await asyncio.to_thread(handle.read, chunk_size):
+                yield chunk
+        finally:
+            await asyncio.to_thread(handle.close)
+
+    async def exists(self, course_id: str, file_id: str) -> bool:
+        return await asyncio.to_thread(self.path(course_id, file_id).is_file)
+
+    async def delete(self, course_id: str, file_id: str) -> None:
+        path = self.path(course_id, file_id)
+
+        def remove() -> None:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+        await asyncio.to_thread(remove)
+
+    async def delete_course(self, course_id: str) -> None:
+        directory = self.course_dir(course_id)
+        await asyncio.to_thread(shutil.rmtree, directory, True)

@@ -1,0 +1,115 @@
+"""Client of sme_svc (ingestion, jobs, objective generation), every call through the circuit breaker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from instructor_svc.domain import Citation, CourseFile, Job, JobItem, JobState, Objective
+from lmw.common.v1 import common_pb2
+from lmw.sme.v1 import sme_service_pb2 as spb
+from lmw.sme.v1 import sme_service_pb2_grpc as spb_grpc
+from lmw_common.breaker import GuardedDependency
+from lmw_common.protoconv import from_timestamp
+
+_JOB_STATES = {
+    common_pb2.JOB_STATE_QUEUED: JobState.QUEUED,
+    common_pb2.JOB_STATE_RUNNING: JobState.RUNNING,
+    common_pb2.JOB_STATE_SUCCEEDED: JobState.SUCCEEDED,
+    common_pb2.JOB_STATE_FAILED: JobState.FAILED,
+}
+
+
+def job_from_pb(job: common_pb2.Job, course_id: str = "") -> Job:
+    return Job(
+        id=job.id,
+        kind=job.kind or "ingest",
+        course_id=job.course_id or course_id,
+        state=_JOB_STATES.get(job.state, JobState.QUEUED),
+        progress=job.progress,
+        message=job.message,
+        items=[
+            JobItem(i.id, i.name, _JOB_STATES.get(i.state, JobState.QUEUED), i.message, i.chunk_count)
+            for i in job.items
+        ],
+        created_at=from_timestamp(job.create_time),
+        updated_at=from_timestamp(job.update_time),
+        ended_at=from_timestamp(job.end_time),
+    )
+
+
+def citation_from_pb(c: common_pb2.Citation) -> Citation:
+    return Citation(
+        chunk_id=c.chunk_id,
+        file_id=c.file_id,
+        file_name=c.file_name,
+        page=c.page,
+        slide=c.slide,
+        heading=c.heading,
+        char_start=c.char_start,
+        char_end=c.char_end,
+        snippet=c.snippet,
+    )
+
+
+class SmeClient:
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        guard: GuardedDependency,
+        *,
+        objective_timeout_s: float,
+        watch_timeout_s: float,
+    ) -> None:
+        self._stub = spb_grpc.SmeServiceStub(channel)
+        self._guard = guard
+        self._objective_timeout_s = objective_timeout_s
+        self._watch_timeout_s = watch_timeout_s
+
+    async def ingest(self, course_id: str, files: list[CourseFile], timeout_s: float | None = None) -> Job:
+        request = spb.IngestDocumentsRequest(
+            course_id=course_id,
+            documents=[
+                spb.DocumentRef(file_id=f.id, file_name=f.name, sha256=f.sha256, media_type=f.media_type)
+                for f in files
+            ],
+        )
+        response = await self._guard.call(lambda: self._stub.IngestDocuments(request, timeout=timeout_s))
+        return job_from_pb(response.job, course_id)
+
+    async def get_job(self, job_id: str, timeout_s: float | None = None) -> Job:
+        request = spb.GetJobRequest(job_id=job_id)
+        response = await self._guard.call(lambda: self._stub.GetJob(request, timeout=timeout_s))
+        return job_from_pb(response.job)
+
+    async def watch_job(self, job_id: str) -> AsyncIterator[Job]:
+        request = spb.WatchJobRequest(job_id=job_id)
+        async for response in self._guard.stream(
+            lambda: self._stub.WatchJob(request, timeout=self._watch_timeout_s)
+        ):
+            yield job_from_pb(response.job)
+
+    async def delete_documents(self, course_id: str, file_ids: list[str]) -> int:
+        request = spb.DeleteDocumentsRequest(course_id=course_id, file_ids=file_ids)
+        response = await self._guard.call(lambda: self._stub.DeleteDocuments(request))
+        return response.deleted_chunk_count
+
+    async def delete_course_index(self, course_id: str) -> int:
+        request = spb.DeleteCourseIndexRequest(course_id=course_id)
+        response = await self._guard.call(lambda: self._stub.DeleteCourseIndex(request))
+        return response.deleted_chunk_count
+
+    async def generate_objectives(
+        self, course_id: str, title: str, description: str, count: int, avoid: list[str]
+    ) -> list[Objective]:
+        request = spb.GenerateLearningObjectivesRequest(
+            course_id=course_id, module_title=title, module_description=description, count=count, avoid=avoid
+        )
+        response = await self._guard.call(
+            lambda: self._stub.GenerateLearningObjectives(request, timeout=self._objective_timeout_s)
+        )
+        return [
+            Objective(o.id, o.text, tuple(citation_from_pb(c) for c in o.citations))
+            for o in response.objectives
+        ]

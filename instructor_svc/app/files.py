@@ -1,0 +1,333 @@
+"""Course files: streaming upload, listing, deletion, internal read-back, and the indexing status.
+
+Upload flow: ownership check and name sanitizing before any byte is read; the stream goes to a temp file in
+the course's blob directory while its size is counted (the upload is cut off as soon as it passes the limit)
+and its sha256 computed; the content decides the media type; a duplicate (same sha256 in the course) is
+answered with the existing file and writes nothing; otherwise fsync + rename, metadata in MongoDB (a unique
+index on (course_id, sha256) settles concurrent identical uploads), the materials version is bumped, and
+sme_svc is asked to ingest. When sme_svc is unavailable the file stays PENDING and ingestion is requested
+again later (reconcile: on GetIndexingStatus, ListCourseFiles, PublishCourse and by a background loop).
+
+Reconciliation: file states follow the per-file items (JobItem.id == file id) of the ingestion jobs that
+sme_svc reports; a job sme_svc no longer knows sends its unsettled files back to waiting for a new request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from instructor_svc.adapters.blobs import BlobStore
+from instructor_svc.adapters.files import DuplicateFile, FileStore
+from instructor_svc.adapters.jobs import JobStore
+from instructor_svc.adapters.repository import CourseRepository
+from instructor_svc.adapters.sme import SmeClient
+from instructor_svc.app.access import CourseAccess, now
+from instructor_svc.domain import (
+    JOB_KIND_INGEST,
+    CourseFile,
+    FileState,
+    IndexState,
+    IndexStatus,
+    Job,
+    JobState,
+    UploadResult,
+)
+from lmw_common import filetypes
+from lmw_common import validation as v
+from lmw_common.auth import Principal
+from lmw_common.errors import (
+    DeadlineExceeded,
+    DomainError,
+    Internal,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+    Unavailable,
+)
+from lmw_common.pagination import next_offset_token, offset_from, page_size
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK_BYTES = 256 * 1024
+INGEST_BATCH = 100
+# How long the replica that requests ingestion for a file holds it before another may try.
+CLAIM_LEASE_S = 60.0
+MAX_JOBS_PER_RECONCILE = 20
+WAITING_MESSAGE = "waiting for the search service (sme_svc); indexing starts automatically once it is back"
+QUEUED_MESSAGE = "queued for indexing"
+# sme_svc could not take the request now (down, overloaded, or a fault on its side): ask again later.
+_RETRYABLE = (Unavailable, DeadlineExceeded, ResourceExhausted, Internal)
+_ZIP_TYPES = (filetypes.MEDIA_DOCX, filetypes.MEDIA_PPTX)
+_ITEM_STATES = {
+    JobState.QUEUED: FileState.PENDING,
+    JobState.RUNNING: FileState.INDEXING,
+    JobState.SUCCEEDED: FileState.INDEXED,
+    JobState.FAILED: FileState.FAILED,
+}
+
+
+def _too_large(limit: int) -> ResourceExhausted:
+    return ResourceExhausted(
+        f"file too large: the limit is {limit} bytes", "FILE_TOO_LARGE", limit_bytes=limit
+    )
+
+
+class Files:
+    def __init__(
+        self,
+        access: CourseAccess,
+        repo: CourseRepository,
+        files: FileStore,
+        jobs: JobStore,
+        blobs: BlobStore,
+        sme: SmeClient,
+        *,
+        max_upload_bytes: int,
+        reconcile_timeout_s: float,
+        max_verifications: int,
+    ) -> None:
+        self._access = access
+        self._repo = repo
+        self._files = files
+        self._jobs = jobs
+        self._blobs = blobs
+        self._sme = sme
+        self._max_bytes = max_upload_bytes
+        self._reconcile_timeout_s = reconcile_timeout_s
+        self._verify_slots = asyncio.Semaphore(max_verifications)
+
+    # upload
+
+    async def upload(
+        self,
+        caller: Principal,
+        course_id: str,
+        file_name: str,
+        declared_size: int,
+        chunks: AsyncIterator[bytes],
+    ) -> UploadResult:
+        course = await self._access.owned(caller, course_id)
+        name = filetypes.sanitize_file_name(file_name)
+        if declared_size < 0:
+            raise InvalidArgument("size_bytes must not be negative", "INVALID_SIZE", field="size_bytes")
+        if declared_size > self._max_bytes:
+            raise _too_large(self._max_bytes)
+        async with self._blobs.staging(course.id) as staged:
+            async for chunk in chunks:
+                if staged.size + len(chunk) > self._max_bytes:
+                    raise _too_large(self._max_bytes)  # the partial temp file is removed on the way out
+                if chunk:
+                    await staged.write(chunk)
+            if staged.size == 0:
+                raise InvalidArgument("the file is empty", "EMPTY_FILE")
+            if declared_size and declared_size != staged.size:
+                raise InvalidArgument(
+                    f"received {staged.size} bytes but size_bytes said {declared_size}", "SIZE_MISMATCH"
+                )
+            existing = await self._files.by_sha256(course.id, staged.sha256)
+            if existing is not None:
+                return UploadResult(existing, None, True)
+            media_type = await self._check_content(staged, name)
+            file = CourseFile(
+                id=uuid.uuid4().hex,
+                course_id=course.id,
+                name=name,
+                media_type=media_type,
+                size_bytes=staged.size,
+                sha256=staged.sha256,
+                state=FileState.PENDING,
+                state_message=QUEUED_MESSAGE,
+                chunk_count=0,
+                created_at=now(),
+            )
+            await staged.commit(self._blobs.path(course.id, file.id))
+        try:
+            await self._files.insert(file, claim_until=now() + timedelta(seconds=CLAIM_LEASE_S))
+        except DuplicateFile:
+            # A concurrent upload of the same content won the race: keep its record, drop our copy.
+            await self._blobs.delete(course.id, file.id)
+            existing = await self._files.by_sha256(course.id, file.sha256)
+            if existing is None:
+                raise Unavailable("the file was deleted meanwhile; upload it again", "CONFLICT") from None
+            return UploadResult(existing, None, True)
+        except BaseException:
+            await self._blobs.delete(course.id, file.id)
+            raise
+        await self._repo.materials_changed(course.id, now())
+        job = await self._request_ingest(course.id, [file])
+        return UploadResult(await self._files.get(course.id, file.id) or file, job, False)
+
+    async def _check_content(self, staged, name: str) -> str:
+        """The media type by content (DOCX/PPTX also checked against zip bombs), off the event loop."""
+        async with self._verify_slots:
+            data = await staged.read_all()
+            media_type = await asyncio.to_thread(filetypes.detect_media_type, data, name)
+            if media_type in _ZIP_TYPES:
+                await asyncio.to_thread(filetypes.check_zip_safety, data)
+            return media_type
+
+    # ingestion requests and reconciliation
+
+    async def _request_ingest(self, course_id: str, files: list[CourseFile]) -> Job | None:
+        """Ask sme_svc to ingest; on a transient failure the files stay PENDING and retriable."""
+        job = None
+        for start in range(0, len(files), INGEST_BATCH):
+            batch = files[start : start + INGEST_BATCH]
+            ids = [f.id for f in batch]
+            try:
+                job = await self._sme.ingest(course_id, batch, timeout_s=self._reconcile_timeout_s)
+            except _RETRYABLE as exc:
+                log.warning("ingestion of %d file(s) postponed: %s", len(batch), exc.message)
+                await self._files.release(ids, WAITING_MESSAGE, now())
+                return None
+            except DomainError as exc:
+                # sme_svc refused the request itself: retrying will not help.
+                await self._files.fail_unrequested(ids, f"indexing refused: {exc.message}", now())
+                continue
+            await self._jobs.record_ingest(job, ids, now())
+            await self._files.set_job(ids, job.id, QUEUED_MESSAGE, now())
+            await self._repo.set_last_ingest_job(course_id, job.id)
+            await self.apply_job(job)
+        return job
+
+    async def apply_job(self, job: Job) -> None:
+        """Copy what an ingestion job says about each of its files onto the files."""
+        if job.kind != JOB_KIND_INGEST:
+            return
+        await self._jobs.update_snapshot(job)
+        ended = job.state.terminal
+        leftover = job.message or "the ingestion job ended without processing this file"
+        for item in job.items:
+            state = _ITEM_STATES[item.state]
+            message = item.message if state is FileState.FAILED else _state_message(state, item.message)
+            if ended and not state.settled:  # the job is over: an unfinished item will never finish
+                state, message = FileState.FAILED, leftover
+            await self._files.set_state(item.id, job.id, state, message, item.chunk_count, now())
+        if ended:
+            listed = {item.id for item in job.items}
+            for file in await self._files.unsettled_of_job(job.id):
+                if file.id not in listed:
+                    await self._files.set_state(file.id, job.id, FileState.FAILED, leftover, 0, now())
+
+    async def reconcile(self, course_id: str) -> None:
+        """Request ingestion for files still waiting, and refresh unsettled files from their jobs."""
+        waiting = await self._files.claim_unrequested(course_id, now(), CLAIM_LEASE_S)
+        if waiting:
+            await self._request_ingest(course_id, waiting)
+        job_ids = {
+            f.job_id for f in await self._files.all_of_course(course_id) if not f.state.settled and f.job_id
+        }
+        for job_id in list(job_ids)[:MAX_JOBS_PER_RECONCILE]:
+            try:
+                job = await self._sme.get_job(job_id, timeout_s=self._reconcile_timeout_s)
+            except NotFound:
+                await self._files.forget_job(job_id, WAITING_MESSAGE, now())
+                continue
+            except DomainError as exc:
+                log.info("could not refresh ingestion job %s: %s", job_id, exc.message)
+                return
+            await self.apply_job(job)
+
+    async def reconcile_all(self, max_courses: int = 100) -> None:
+        """One pass of the background loop over courses with unsettled files."""
+        for course_id in await self._files.courses_with_unsettled(max_courses):
+            try:
+                await self.reconcile(course_id)
+            except DomainError as exc:
+                log.info("reconciling course %s: %s", course_id, exc.message)
+
+    # listing, status, deletion, read-back
+
+    async def list(
+        self, caller: Principal, course_id: str, size: int, token: str
+    ) -> tuple[list[CourseFile], str]:
+        course = await self._access.owned_or_service(caller, course_id)
+        size, offset = page_size(size), offset_from(token)
+        if await self._files.has_unsettled(course.id):
+            await self.reconcile(course.id)
+        rows = await self._files.list(course.id, offset, size + 1)
+        return rows[:size], next_offset_token(offset, size, len(rows))
+
+    async def indexing_status(self, caller: Principal, course_id: str) -> IndexStatus:
+        course = await self._access.owned_or_service(caller, course_id)
+        return await self.status_of(course.id)
+
+    async def status_of(self, course_id: str) -> IndexStatus:
+        await self.reconcile(course_id)
+        files = await self._files.all_of_course(course_id)
+        indexed = sum(1 for f in files if f.state is FileState.INDEXED)
+        failed = sum(1 for f in files if f.state is FileState.FAILED)
+        if not files:
+            state = IndexState.EMPTY
+        elif indexed + failed < len(files):
+            state = IndexState.INDEXING
+        elif failed:
+            state = IndexState.PARTIAL
+        else:
+            state = IndexState.READY
+        course = await self._repo.course_header(course_id)
+        last_job = None
+        if course is not None and course.last_ingest_job_id:
+            last_job = await self._jobs.get(course.last_ingest_job_id)
+        return IndexStatus(
+            state=state,
+            file_count=len(files),
+            indexed_file_count=indexed,
+            failed_file_count=failed,
+            chunk_count=sum(f.chunk_count for f in files if f.state is FileState.INDEXED),
+            last_job=last_job,
+        )
+
+    async def delete(self, caller: Principal, course_id: str, file_id: str) -> None:
+        course = await self._access.owned(caller, course_id)
+        file_id = v.identifier(file_id, "file_id")
+        if not await self._files.mark_deleting(course.id, file_id, True):
+            raise NotFound("file not found", "FILE_NOT_FOUND")
+        # From here on sme_svc can no longer read the file; its chunks go first, then the bytes.
+        try:
+            await self._sme.delete_documents(course.id, [file_id])
+        except NotFound:
+            pass
+        except BaseException:
+            await self._files.mark_deleting(course.id, file_id, False)
+            raise
+        await self._files.delete(course.id, file_id)
+        await self._blobs.delete(course.id, file_id)
+        await self._repo.materials_changed(course.id, now())
+
+    async def read(self, course_id: str, file_id: str) -> tuple[CourseFile, AsyncIterator[bytes]]:
+        """Internal: the file's metadata and its bytes in 256 KiB chunks."""
+        course_id = v.identifier(course_id, "course_id")
+        file = await self._files.get(course_id, v.identifier(file_id, "file_id"))
+        if file is None or not await self._blobs.exists(course_id, file.id):
+            raise NotFound("file not found", "FILE_NOT_FOUND")
+        return file, self._blobs.read(course_id, file.id, READ_CHUNK_BYTES)
+
+    async def delete_course_files(self, course_id: str, has_files: bool) -> None:
+        """Everything of a course's files: the index in sme_svc first (may raise UNAVAILABLE), then ours."""
+        if has_files:
+            with contextlib.suppress(NotFound):
+                await self._sme.delete_course_index(course_id)
+        await self._files.delete_course(course_id)
+        await self._jobs.delete_course(course_id)
+        await self._blobs.delete_course(course_id)
+
+    async def failed_files(self, course_id: str, limit: int) -> list[CourseFile]:
+        files = await self._files.all_of_course(course_id)
+        return [f for f in files if f.state is FileState.FAILED][:limit]
+
+    async def course_has_files(self, course_id: str) -> bool:
+        return bool(await self._files.list(course_id, 0, 1))
+
+
+def _state_message(state: FileState, item_message: str) -> str:
+    if state is FileState.INDEXED:
+        return item_message or "indexed"
+    if state is FileState.INDEXING:
+        return item_message or "indexing"
+    return item_message or QUEUED_MESSAGE
