@@ -98,7 +98,12 @@ def to_status(error: DomainError) -> grpc.Status:
     status = status_pb2.Status(
         code=getattr(code_pb2, error.code.name), message=error.message, details=[detail]
     )
-    return rpc_status.to_status(status)
+    rich = rpc_status.to_status(status)
+    if error.code is grpc.StatusCode.UNAVAILABLE:
+        # A service that answers "my dependency is down" is up itself: tell clients not to retry at once
+        # (gRFC A6 pushback), or every caller's channel would hammer it three more times.
+        return rich._replace(trailing_metadata=(*rich.trailing_metadata, ("grpc-retry-pushback-ms", "-1")))
+    return rich
 
 
 def from_rpc_error(error: grpc.RpcError) -> DomainError:

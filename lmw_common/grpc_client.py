@@ -101,6 +101,9 @@ def create_channel(
             # Spread calls over every replica a headless Service's DNS name resolves to.
             ("grpc.lb_policy_name", "round_robin"),
             ("grpc.keepalive_time_ms", 30_000),
+            # Reconnect within seconds after a dependency comes back (the default backoff grows to 120 s).
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 5_000),
             ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ("grpc.max_send_message_length", 8 * 1024 * 1024),
         ],

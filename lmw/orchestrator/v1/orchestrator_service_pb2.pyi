@@ -141,18 +141,22 @@ class QuizQuestion(_message.Message):
     def __init__(self, id: _Optional[str] = ..., objective_id: _Optional[str] = ..., text: _Optional[str] = ..., options: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Quiz(_message.Message):
-    __slots__ = ("id", "course_id", "module_id", "questions", "pass_mark")
+    __slots__ = ("id", "course_id", "module_id", "questions", "pass_mark", "submitted", "create_time")
     ID_FIELD_NUMBER: _ClassVar[int]
     COURSE_ID_FIELD_NUMBER: _ClassVar[int]
     MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     QUESTIONS_FIELD_NUMBER: _ClassVar[int]
     PASS_MARK_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     id: str
     course_id: str
     module_id: str
     questions: _containers.RepeatedCompositeFieldContainer[QuizQuestion]
     pass_mark: float
-    def __init__(self, id: _Optional[str] = ..., course_id: _Optional[str] = ..., module_id: _Optional[str] = ..., questions: _Optional[_Iterable[_Union[QuizQuestion, _Mapping]]] = ..., pass_mark: _Optional[float] = ...) -> None: ...
+    submitted: bool
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., course_id: _Optional[str] = ..., module_id: _Optional[str] = ..., questions: _Optional[_Iterable[_Union[QuizQuestion, _Mapping]]] = ..., pass_mark: _Optional[float] = ..., submitted: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetQuizRequest(_message.Message):
     __slots__ = ("course_id", "module_id", "retake")

@@ -1,0 +1,1 @@
+"""orchestrator_svc: the learning flow (preferences, personalized content, quizzes, mastery, tutor, dashboard)."""

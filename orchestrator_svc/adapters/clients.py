@@ -1,0 +1,355 @@
+"""Clients of learner_svc, instructor_svc and sme_svc. Every call carries orchestrator_svc's service token
+(the channel adds it) and a deadline (the channel's default, or the generation timeout for sme_svc); every
+call to sme_svc goes through the circuit breaker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import grpc
+
+from lmw.common.v1 import common_pb2 as cpb
+from lmw.instructor.v1 import instructor_service_pb2 as ipb
+from lmw.instructor.v1 import instructor_service_pb2_grpc as ipb_grpc
+from lmw.learner.v1 import learner_service_pb2 as lpb
+from lmw.learner.v1 import learner_service_pb2_grpc as lpb_grpc
+from lmw.sme.v1 import sme_service_pb2 as spb
+from lmw.sme.v1 import sme_service_pb2_grpc as spb_grpc
+from lmw_common.breaker import GuardedDependency
+from lmw_common.errors import DomainError, NotFound, Unavailable, from_rpc_error
+from lmw_common.protoconv import from_timestamp, timestamp
+from orchestrator_svc.domain import (
+    AttemptSummary,
+    Citation,
+    Course,
+    CourseProgress,
+    Module,
+    ModuleObjectives,
+    ModuleProgress,
+    Objective,
+    Preferences,
+    QuizItem,
+    QuizResult,
+)
+
+_DETAIL = {
+    "brief": cpb.DETAIL_LEVEL_BRIEF,
+    "moderate": cpb.DETAIL_LEVEL_MODERATE,
+    "detailed": cpb.DETAIL_LEVEL_DETAILED,
+}
+_STYLE = {
+    "examples": cpb.EXPLANATION_STYLE_EXAMPLES,
+    "conceptual": cpb.EXPLANATION_STYLE_CONCEPTUAL,
+    "practical": cpb.EXPLANATION_STYLE_PRACTICAL,
+    "visual": cpb.EXPLANATION_STYLE_VISUAL,
+}
+_LANGUAGE = {
+    "simple": cpb.LANGUAGE_LEVEL_SIMPLE,
+    "balanced": cpb.LANGUAGE_LEVEL_BALANCED,
+    "technical": cpb.LANGUAGE_LEVEL_TECHNICAL,
+}
+
+
+def preferences_pb(p: Preferences) -> cpb.Preferences:
+    return cpb.Preferences(
+        detail_level=_DETAIL[p.detail_level],
+        explanation_style=_STYLE[p.explanation_style],
+        language=_LANGUAGE[p.language],
+    )
+
+
+def preferences_from_pb(p: cpb.Preferences) -> tuple[str, str, str]:
+    """The names of the values ("" for UNSPECIFIED or a value this build does not know)."""
+    detail = {v: k for k, v in _DETAIL.items()}.get(p.detail_level, "")
+    style = {v: k for k, v in _STYLE.items()}.get(p.explanation_style, "")
+    language = {v: k for k, v in _LANGUAGE.items()}.get(p.language, "")
+    return detail, style, language
+
+
+def citation_pb(c: Citation) -> cpb.Citation:
+    return cpb.Citation(**c.as_dict())
+
+
+def citation_from_pb(c: cpb.Citation) -> Citation:
+    return Citation(
+        chunk_id=c.chunk_id,
+        file_id=c.file_id,
+        file_name=c.file_name,
+        page=c.page,
+        slide=c.slide,
+        heading=c.heading,
+        char_start=c.char_start,
+        char_end=c.char_end,
+        snippet=c.snippet,
+    )
+
+
+def _objective_pb(o: Objective) -> cpb.LearningObjective:
+    return cpb.LearningObjective(id=o.id, text=o.text)
+
+
+async def _unary(call):
+    try:
+        return await call
+    except grpc.aio.AioRpcError as exc:
+        raise from_rpc_error(exc) from exc
+
+
+class LearnerClient:
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = lpb_grpc.LearnerServiceStub(channel)
+
+    async def course_progress(self, learner_id: str, course_id: str) -> CourseProgress | None:
+        """None when the learner never enrolled in the course."""
+        try:
+            response = await _unary(
+                self._stub.GetCourseProgress(
+                    lpb.GetCourseProgressRequest(learner_id=learner_id, course_id=course_id)
+                )
+            )
+        except NotFound:
+            return None
+        p = response.progress
+        modules = {
+            m.module_id: ModuleProgress(
+                module_id=m.module_id,
+                started=m.state in (lpb.MODULE_STATE_IN_PROGRESS, lpb.MODULE_STATE_COMPLETED),
+                completed=m.state == lpb.MODULE_STATE_COMPLETED,
+                attempt_count=m.attempt_count,
+                best_score=m.best_score,
+                passed=m.passed,
+            )
+            for m in p.modules
+        }
+        active = p.enrollment.state == lpb.ENROLLMENT_STATE_ACTIVE
+        return CourseProgress(learner_id, course_id, active, modules)
+
+    async def record_module_event(
+        self, learner_id: str, course_id: str, module_id: str, completed: bool
+    ) -> None:
+        kind = lpb.MODULE_EVENT_TYPE_COMPLETED if completed else lpb.MODULE_EVENT_TYPE_STARTED
+        await _unary(
+            self._stub.RecordModuleEvent(
+                lpb.RecordModuleEventRequest(
+                    learner_id=learner_id, course_id=course_id, module_id=module_id, type=kind
+                )
+            )
+        )
+
+    async def record_quiz_attempt(self, result: QuizResult) -> None:
+        attempt = lpb.QuizAttempt(
+            id=result.attempt_id,
+            learner_id=result.learner_id,
+            course_id=result.course_id,
+            module_id=result.module_id,
+            quiz_id=result.quiz_id,
+            score=result.score,
+            passed=result.passed,
+            submit_time=timestamp(result.submitted_at),
+            results=[
+                lpb.QuestionResult(
+                    question_id=q.question_id,
+                    objective_id=q.objective_id,
+                    selected_index=q.selected_index,
+                    correct=q.correct,
+                )
+                for q in result.questions
+            ],
+        )
+        await _unary(self._stub.RecordQuizAttempt(lpb.RecordQuizAttemptRequest(attempt=attempt)))
+
+    async def recent_attempts(self, learner_id: str, course_id: str, limit: int) -> list[AttemptSummary]:
+        response = await _unary(
+            self._stub.ListQuizAttempts(
+                lpb.ListQuizAttemptsRequest(learner_id=learner_id, course_id=course_id, page_size=limit)
+            )
+        )
+        return [
+            AttemptSummary(a.id, a.module_id, a.score, a.passed, from_timestamp(a.submit_time))
+            for a in response.attempts
+        ]
+
+
+class InstructorClient:
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = ipb_grpc.InstructorServiceStub(channel)
+
+    async def course(self, course_id: str) -> Course:
+        response = await _unary(self._stub.GetCourse(ipb.GetCourseRequest(course_id=course_id)))
+        c = response.course
+        modules = tuple(
+            Module(
+                id=m.id,
+                title=m.title,
+                description=m.description,
+                position=m.position,
+                objectives_version=m.objectives_version,
+                objectives_approved=m.objectives_approved,
+                pass_mark=m.pass_mark,
+            )
+            for m in sorted(c.modules, key=lambda m: m.position)
+        )
+        return Course(c.id, c.title, c.description, c.published, c.materials_version, modules)
+
+    async def objectives(self, course_id: str, module_id: str = "") -> dict[str, ModuleObjectives]:
+        """The objectives of one module, or of every module of the course, by module id."""
+        found: dict[str, ModuleObjectives] = {}
+        token = ""
+        for _ in range(100):  # pages; a course has far fewer modules than 100 pages of them
+            response = await _unary(
+                self._stub.ListLearningObjectives(
+                    ipb.ListLearningObjectivesRequest(
+                        course_id=course_id, module_id=module_id, page_size=100, page_token=token
+                    )
+                )
+            )
+            for m in response.modules:
+                found[m.module_id] = ModuleObjectives(
+                    m.module_id,
+                    m.version,
+                    m.approved,
+                    tuple(Objective(o.id, o.text, m.module_id) for o in m.objectives),
+                )
+            token = response.next_page_token
+            if not token:
+                break
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ContentEvent:
+    delta: str = ""
+    markdown: str | None = None  # set on the final event
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerEvent:
+    delta: str = ""
+    final: bool = False
+    text: str = ""
+    citations: tuple[Citation, ...] = ()
+    grounded: bool = False
+
+
+class SmeClient:
+    """sme_svc behind a circuit breaker: when it is down, calls fail fast with UNAVAILABLE."""
+
+    def __init__(self, channel: grpc.aio.Channel, guard: GuardedDependency, timeout_s: float) -> None:
+        self._stub = spb_grpc.SmeServiceStub(channel)
+        self.guard = guard
+        self._timeout_s = timeout_s
+
+    @property
+    def breaker_open(self) -> bool:
+        return self.guard.is_open
+
+    async def generate_content(
+        self,
+        course_id: str,
+        module: Module,
+        objectives: Sequence[Objective],
+        preferences: Preferences,
+        recap: Sequence[Objective],
+    ) -> AsyncIterator[ContentEvent]:
+        request = spb.GenerateModuleContentRequest(
+            course_id=course_id,
+            module_title=module.title,
+            module_description=module.description,
+            objectives=[_objective_pb(o) for o in objectives],
+            preferences=preferences_pb(preferences),
+            recap_objectives=[_objective_pb(o) for o in recap],
+        )
+        stream = self.guard.stream(lambda: self._stub.GenerateModuleContent(request, timeout=self._timeout_s))
+        async for event in _clear_errors(stream, "content generation"):
+            if event.HasField("content"):
+                yield ContentEvent(
+                    markdown=event.content.markdown,
+                    citations=tuple(citation_from_pb(c) for c in event.content.citations),
+                )
+            elif event.markdown_delta:
+                yield ContentEvent(delta=event.markdown_delta)
+
+    async def generate_quiz(
+        self,
+        course_id: str,
+        module: Module,
+        objectives: Sequence[Objective],
+        count: int,
+        focus_objective_ids: Sequence[str],
+        seed: int,
+    ) -> list[QuizItem]:
+        request = spb.GenerateQuizRequest(
+            course_id=course_id,
+            module_title=module.title,
+            objectives=[_objective_pb(o) for o in objectives],
+            question_count=count,
+            focus_objective_ids=list(focus_objective_ids),
+            seed=seed,
+        )
+        try:
+            response = await self.guard.call(
+                lambda: self._stub.GenerateQuiz(request, timeout=self._timeout_s)
+            )
+        except DomainError as exc:
+            raise _clear(exc, "quiz generation") from exc
+        return [
+            QuizItem(
+                id=i.id,
+                objective_id=i.objective_id,
+                question=i.question,
+                options=tuple(i.options),
+                correct_index=i.correct_index,
+                explanation=i.explanation,
+                citations=tuple(citation_from_pb(c) for c in i.citations),
+            )
+            for i in response.items
+        ]
+
+    async def answer(
+        self,
+        course_id: str,
+        question: str,
+        history: Sequence[tuple[str, str]],
+        module_title: str,
+        protected_questions: Sequence[str],
+    ) -> AsyncIterator[AnswerEvent]:
+        roles = {"learner": spb.TURN_ROLE_LEARNER, "tutor": spb.TURN_ROLE_TUTOR}
+        request = spb.AnswerRequest(
+            course_id=course_id,
+            question=question,
+            history=[spb.ConversationTurn(role=roles[role], text=text) for role, text in history],
+            module_title=module_title,
+            protected_questions=list(protected_questions),
+        )
+        stream = self.guard.stream(lambda: self._stub.Answer(request, timeout=self._timeout_s))
+        async for event in _clear_errors(stream, "the tutor"):
+            if event.HasField("answer"):
+                yield AnswerEvent(
+                    final=True,
+                    text=event.answer.text,
+                    citations=tuple(citation_from_pb(c) for c in event.answer.citations),
+                    grounded=event.answer.grounded,
+                )
+            elif event.text_delta:
+                yield AnswerEvent(delta=event.text_delta)
+
+
+def _clear(exc: DomainError, what: str) -> DomainError:
+    """sme_svc being down reads as such to the learner, whatever the transport said."""
+    if isinstance(exc, Unavailable) and exc.reason != "DEPENDENCY_UNAVAILABLE":
+        return Unavailable(
+            f"{what} is unavailable right now (sme_svc cannot be reached); try again shortly",
+            "DEPENDENCY_UNAVAILABLE",
+            dependency="sme_svc",
+        )
+    return exc
+
+
+async def _clear_errors(stream: AsyncIterator, what: str) -> AsyncIterator:
+    try:
+        async for item in stream:
+            yield item
+    except DomainError as exc:
+        raise _clear(exc, what) from exc
