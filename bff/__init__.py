@@ -1,0 +1,1 @@
+"""The GraphQL BFF: Strawberry schema, resolvers, DataLoaders and the Starlette app."""

@@ -1,0 +1,28 @@
+"""`python -m bff`: serve the GraphQL BFF with uvicorn (BFF_WORKERS processes, 1 by default)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from bff.config import BffSettings
+from lmw_common.logs import configure_logging
+
+
+def main() -> None:
+    settings = BffSettings()
+    configure_logging("bff", settings.common.log_level)
+    uvicorn.run(
+        "bff.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,  # keep our JSON logging
+        access_log=False,  # RequestMiddleware logs each request with its request id
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s),
+        ws_max_size=1024 * 1024,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Per-operation DataLoaders.
+
+instructor_svc has no batch get, so the course loader dedupes the keys of one batch (and caches them for the
+rest of the operation) and runs the GetCourse calls concurrently with bounded parallelism: a page of N
+enrollments of K distinct courses costs K concurrent calls, not N sequential ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+from collections.abc import Sequence
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from bff.clients import Clients, unary
+from bff.errors import ApiError
+from lmw.instructor.v1 import instructor_service_pb2 as ipb
+
+
+class Loaders:
+    def __init__(self, clients: Clients, concurrency: int) -> None:
+        self._clients = clients
+        # One bound for the whole operation: batches dispatched in different ticks share it.
+        self._slots = asyncio.Semaphore(concurrency)
+        self.course: DataLoader[str, ipb.Course] = DataLoader(load_fn=self._load_courses)
+
+    async def _load_courses(self, course_ids: list[str]) -> Sequence[ipb.Course | BaseException]:
+        async def one(course_id: str) -> ipb.Course | BaseException:
+            async with self._slots:
+                try:
+                    response = await unary(
+                        self._clients.instructor.GetCourse(ipb.GetCourseRequest(course_id=course_id))
+                    )
+                except ApiError as exc:  # one missing course fails its own field, not the batch
+                    return exc
+                return response.course
+
+        return await asyncio.gather(*(one(course_id) for course_id in course_ids))
+
+    def prime_course(self, course: ipb.Course) -> None:
+        """Remember a course read or changed by this operation (replacing what was loaded before)."""
+        if course.id:
+            self.course.prime(course.id, course, force=True)
+
+    def forget_course(self, course_id: str) -> None:
+        with contextlib.suppress(KeyError):
+            self.course.clear(course_id)
+
+
+_current: contextvars.ContextVar[Loaders | None] = contextvars.ContextVar("bff_loaders", default=None)
+
+
+def set_loaders(loaders: Loaders) -> None:
+    _current.set(loaders)
+
+
+def get_loaders(context: Any) -> Loaders:
+    """The loaders of the running operation (each websocket operation gets its own)."""
+    loaders = _current.get()
+    if loaders is None:  # an operation run outside the request-scope extension (tests)
+        loaders = Loaders(context.clients, context.settings.loader_concurrency)
+        _current.set(loaders)
+    return loaders

@@ -1,0 +1,1 @@
+"""Developer scripts: codegen, the local mesh launcher and demo, benchmarks."""
