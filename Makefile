@@ -26,6 +26,8 @@ lint: $(STAMP) k8s-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/buf lint
+	# Contracts only grow: no breaking change against main (FILE rules; add fields, never renumber).
+	$(BIN)/buf breaking --against '.git#branch=main'
 	$(BIN)/python scripts/gen_protos.py --check
 
 # Helm lint/render, kubernetes-validate, yamllint and checkov, offline. checkov pins many packages of its own,
