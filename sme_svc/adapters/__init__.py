@@ -1,0 +1,1 @@
+"""Adapters of sme_svc to its stores (MongoDB)."""
