@@ -10,8 +10,10 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import struct
 import unicodedata
 import zipfile
+import zlib
 
 from lmw_common.errors import InvalidArgument
 
@@ -38,6 +40,7 @@ _HTML_MARKER = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]",
 _HTML_SNIFF_BYTES = 1024
 _UTF8_BOM = codecs.BOM_UTF8
 
+_BINARY_TYPES = frozenset({MEDIA_PDF, MEDIA_DOCX, MEDIA_PPTX})
 _EXTENSIONS = {
     MEDIA_PDF: {".pdf"},
     MEDIA_DOCX: {".docx"},
@@ -56,6 +59,7 @@ _NON_TEXT_EXTENSIONS = frozenset(
 # C0 control characters that never appear in real text (tab, newlines, form feed and ESC are allowed).
 _BAD_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 _MAX_CONTROL_FRACTION = 0.01
+_CONTROL_SAMPLE_CHARS = 1 << 20
 
 
 def detect_media_type(data: bytes, file_name: str) -> str:
@@ -67,8 +71,7 @@ def detect_media_type(data: bytes, file_name: str) -> str:
     """
     extension = file_extension(file_name)
     media_type = _sniff(data, extension)
-    allowed = _EXTENSIONS.get(media_type)
-    if allowed is not None and extension not in allowed and not _is_text_type(media_type):
+    if media_type in _BINARY_TYPES and extension not in _EXTENSIONS[media_type]:
         raise _unsupported(
             f"the content is {media_type} but the file is named {extension or 'without extension'}"
         )
@@ -134,12 +137,8 @@ def _looks_like_utf8_text(data: bytes) -> bool:
         text = decoder.decode(data.removeprefix(_UTF8_BOM), final=False)
     except UnicodeDecodeError:
         return False
-    controls = len(_BAD_CONTROLS.findall(text))
-    return controls <= _MAX_CONTROL_FRACTION * max(len(text), 1)
-
-
-def _is_text_type(media_type: str) -> bool:
-    return media_type in (MEDIA_HTML, MEDIA_MARKDOWN, MEDIA_TEXT)
+    sample = text[:_CONTROL_SAMPLE_CHARS]
+    return len(_BAD_CONTROLS.findall(sample)) <= _MAX_CONTROL_FRACTION * max(len(sample), 1)
 
 
 def _unsupported(why: str) -> InvalidArgument:
@@ -154,7 +153,10 @@ def check_zip_safety(
 ) -> None:
     """Refuse zip bombs before any parser inflates the archive; raises InvalidArgument(UNSAFE_ARCHIVE).
 
-    Declared sizes are trustworthy bounds: zipfile never yields more bytes than an entry declares.
+    The declared sizes are checked first (cheap), then each entry is inflated once in bounded steps to prove
+    it really stops at its declared size: zipfile's `read()` (what python-docx and python-pptx call) inflates
+    a whole entry in one go and only then cuts it to the declared size, so a lying header could otherwise
+    blow up memory.
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -170,6 +172,45 @@ def check_zip_safety(
     # Tiny archives can have high ratios harmlessly (a few KB of repetitive XML).
     if uncompressed > 1024 * 1024 and uncompressed > max_ratio * max(compressed, 1):
         raise _unsafe(f"compression ratio above {max_ratio}")
+    for entry in entries:
+        _check_entry_inflates_as_declared(data, entry)
+
+
+_INFLATE_STEP = 1024 * 1024
+_LOCAL_HEADER = b"PK\x03\x04"
+_LOCAL_HEADER_SIZE = 30
+
+
+def _check_entry_inflates_as_declared(data: bytes, entry: zipfile.ZipInfo) -> None:
+    if entry.compress_type == zipfile.ZIP_STORED:
+        if entry.compress_size != entry.file_size:
+            raise _unsafe(f"{entry.filename!r} declares inconsistent sizes")
+        return
+    if entry.compress_type != zipfile.ZIP_DEFLATED:  # Office files only ever use stored or deflated
+        raise _unsafe(f"{entry.filename!r} uses compression method {entry.compress_type}")
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    pending = _compressed_bytes(data, entry)
+    produced = 0
+    while not inflater.eof:
+        try:
+            chunk = inflater.decompress(pending, _INFLATE_STEP)
+        except zlib.error as exc:
+            raise _unsupported(f"a damaged zip archive ({entry.filename!r}: {exc})") from exc
+        produced += len(chunk)
+        if produced > entry.file_size:
+            raise _unsafe(f"{entry.filename!r} inflates beyond its declared {entry.file_size} bytes")
+        pending = inflater.unconsumed_tail
+        if not chunk and not pending:
+            return  # a truncated stream: damaged rather than dangerous; the parser reports it
+
+
+def _compressed_bytes(data: bytes, entry: zipfile.ZipInfo) -> bytes:
+    offset = entry.header_offset
+    if data[offset : offset + 4] != _LOCAL_HEADER:
+        raise _unsupported(f"a damaged zip archive (no local header for {entry.filename!r})")
+    name_length, extra_length = struct.unpack_from("<HH", data, offset + 26)
+    start = offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+    return data[start : start + entry.compress_size]
 
 
 def _unsafe(why: str) -> InvalidArgument:
