@@ -62,7 +62,6 @@ WAITING_MESSAGE = "waiting for the search service (sme_svc); indexing starts aut
 QUEUED_MESSAGE = "queued for indexing"
 # sme_svc could not take the request now (down, overloaded, or a fault on its side): ask again later.
 _RETRYABLE = (Unavailable, DeadlineExceeded, ResourceExhausted, Internal)
-_ZIP_TYPES = (filetypes.MEDIA_DOCX, filetypes.MEDIA_PPTX)
 _ITEM_STATES = {
     JobState.QUEUED: FileState.PENDING,
     JobState.RUNNING: FileState.INDEXING,
@@ -90,6 +89,7 @@ class Files:
         max_upload_bytes: int,
         reconcile_timeout_s: float,
         max_verifications: int,
+        upload_idle_timeout_s: float = 60.0,
     ) -> None:
         self._access = access
         self._repo = repo
@@ -100,6 +100,7 @@ class Files:
         self._max_bytes = max_upload_bytes
         self._reconcile_timeout_s = reconcile_timeout_s
         self._verify_slots = asyncio.Semaphore(max_verifications)
+        self._idle_s = upload_idle_timeout_s
 
     # upload
 
@@ -118,7 +119,7 @@ class Files:
         if declared_size > self._max_bytes:
             raise _too_large(self._max_bytes)
         async with self._blobs.staging(course.id) as staged:
-            async for chunk in chunks:
+            async for chunk in _until_idle(chunks, self._idle_s):
                 if staged.size + len(chunk) > self._max_bytes:
                     raise _too_large(self._max_bytes)  # the partial temp file is removed on the way out
                 if chunk:
@@ -163,13 +164,10 @@ class Files:
         return UploadResult(await self._files.get(course.id, file.id) or file, job, False)
 
     async def _check_content(self, staged, name: str) -> str:
-        """The media type by content (DOCX/PPTX also checked against zip bombs), off the event loop."""
+        """The media type by content, off the event loop (detection also refuses DOCX/PPTX zip bombs)."""
         async with self._verify_slots:
             data = await staged.read_all()
-            media_type = await asyncio.to_thread(filetypes.detect_media_type, data, name)
-            if media_type in _ZIP_TYPES:
-                await asyncio.to_thread(filetypes.check_zip_safety, data)
-            return media_type
+            return await asyncio.to_thread(filetypes.detect_media_type, data, name)
 
     # ingestion requests and reconciliation
 
@@ -323,6 +321,26 @@ class Files:
 
     async def course_has_files(self, course_id: str) -> bool:
         return bool(await self._files.list(course_id, 0, 1))
+
+
+_END = object()
+
+
+async def _until_idle(chunks: AsyncIterator[bytes], idle_s: float) -> AsyncIterator[bytes]:
+    """The chunks, failing once none arrives for `idle_s`. gRPC does not always end a request stream whose
+    client is gone (e.g. after it refused a message over the size limit): without this bound the upload
+    would wait forever, holding its temp file."""
+    iterator = aiter(chunks)
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(iterator, _END), idle_s)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"no data received for {idle_s:g} s: the upload was abandoned", "UPLOAD_STALLED"
+            ) from None
+        if chunk is _END:
+            return
+        yield chunk
 
 
 def _state_message(state: FileState, item_message: str) -> str:
