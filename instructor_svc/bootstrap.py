@@ -82,6 +82,7 @@ async def bootstrap(settings: InstructorSettings, runtime: Runtime) -> AsyncIter
             max_upload_bytes=settings.max_upload_bytes,
             reconcile_timeout_s=settings.reconcile_call_timeout_s,
             max_verifications=settings.max_concurrent_verifications,
+            upload_idle_timeout_s=settings.upload_idle_timeout_s,
         )
         objectives = Objectives(
             access,

@@ -21,6 +21,9 @@ class InstructorSettings(ServiceSettings):
     sme_breaker_reset_s: float = Field(15.0, gt=0)
     learner_target: str = "127.0.0.1:50051"
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1)
+    # An upload fails (and its temp file goes) when no message arrives for this long: a stalled or abandoned
+    # stream whose client neither ends nor cancels it.
+    upload_idle_timeout_s: float = Field(60.0, gt=0)
     migrate_on_start: bool = True
     default_objective_count: int = Field(4, ge=1, le=20)
     # Background pass that (re)requests ingestion of pending files and refreshes file states from sme_svc.

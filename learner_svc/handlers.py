@@ -55,7 +55,8 @@ class LearnerHandlers:
         return learner, token, expires_at
 
     async def log_in(self, email: str, password: str) -> tuple[Learner, str, float]:
-        if len(email) > v.MAX_EMAIL or len(password) > v.MAX_PASSWORD:
+        # (no stored address holds a NUL, and PostgreSQL text cannot carry one: refuse before the lookup)
+        if len(email) > v.MAX_EMAIL or "\x00" in email or len(password) > v.MAX_PASSWORD:
             raise Unauthenticated("invalid email or password", "BAD_CREDENTIALS")
         found = await self._repo.credentials(v.normalize_email(email))
         ok = await verify_password(found[1] if found else None, password)
@@ -109,10 +110,10 @@ class LearnerHandlers:
     async def course_progress(self, caller: Principal, learner_id: str, course_id: str) -> CourseProgress:
         learner_id = _own_or_service(caller, learner_id)
         course_id = v.identifier(course_id, "course_id")
-        enrollment = await self._repo.get_enrollment(learner_id, course_id)
-        if enrollment is None:
+        progress = await self._repo.one_course_progress(learner_id, course_id)
+        if progress is None:
             raise NotFound("not enrolled in this course", "NOT_ENROLLED")
-        return (await self._repo.course_progress(course_id, [enrollment]))[0]
+        return progress
 
     async def batch_course_progress(
         self, course_id: str, size: int, token: str

@@ -90,6 +90,24 @@ _BY_CODE: dict[grpc.StatusCode, type[DomainError]] = {
 }
 
 
+def store_unavailable(exc: BaseException) -> Unavailable | None:
+    """An Unavailable for a failure to reach a database (down, restarting, a connection cut), else None.
+
+    Such failures are transient and say nothing about the request: callers retry UNAVAILABLE (and the
+    services' clients do), never INTERNAL. SQLAlchemy's OperationalError and InterfaceError wrap the
+    driver's connection errors; pymongo's ConnectionFailure covers AutoReconnect, NetworkTimeout and
+    ServerSelectionTimeoutError.
+    """
+    from pymongo.errors import ConnectionFailure
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, ConnectionFailure | OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return Unavailable("a database is unavailable; try again shortly", "DATABASE_UNAVAILABLE")
+    return None
+
+
 def to_status(error: DomainError) -> grpc.Status:
     """A rich gRPC status carrying ErrorInfo(reason, domain, metadata) in its details."""
     info = error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)

@@ -20,7 +20,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from lmw_common.auth import Access, TokenService, current_principal, permits
-from lmw_common.errors import DomainError, PermissionDenied, Unauthenticated, to_status
+from lmw_common.errors import DomainError, PermissionDenied, Unauthenticated, store_unavailable, to_status
 from lmw_common.logs import new_request_id, request_id_var
 
 log = logging.getLogger(__name__)
@@ -48,33 +48,46 @@ class ServiceSpec:
 
 
 class RequestContextInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps each method's handler once (per method, not per call): the wrapper reads the metadata, verifies
+    the token and checks the access level when the RPC runs. Building a new handler and closures for every
+    call cost more than the check itself."""
+
     def __init__(self, tokens: TokenService, policies: Mapping[str, Access]) -> None:
         self._tokens = tokens
         self._policies = policies
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
         method = handler_call_details.method
-        if handler is None or method.startswith(_PUBLIC_PREFIXES):
+        cached = self._wrapped.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        if method.startswith(_PUBLIC_PREFIXES):
             return handler
-        access = self._policies.get(method, Access.INTERNAL)
-        token, request_id = "", ""
-        for key, value in handler_call_details.invocation_metadata or ():
-            if key == "authorization":
-                token = value
-            elif key == "x-request-id":
-                request_id = value[:64]
-        return _wrap(handler, self._enter(access, token, request_id or new_request_id()))
+        wrapped = _wrap(handler, self._enter(self._policies.get(method, Access.INTERNAL)))
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
 
-    def _enter(self, access: Access, authorization: str, request_id: str) -> Callable[[], None]:
-        def enter() -> None:
-            request_id_var.set(request_id)
+    def _enter(self, access: Access) -> Callable[[grpc.aio.ServicerContext], None]:
+        verify = self._tokens.verify
+
+        def enter(context: grpc.aio.ServicerContext) -> None:
+            authorization, request_id = "", ""
+            for key, value in context.invocation_metadata() or ():
+                if key == "authorization":
+                    authorization = value
+                elif key == "x-request-id":
+                    request_id = value[:64]
+            request_id_var.set(request_id or new_request_id())
             principal = None
             if authorization:
                 scheme, _, token = authorization.partition(" ")
                 if scheme.lower() != "bearer" or not token:
                     raise Unauthenticated("authorization must be 'Bearer <token>'", "TOKEN_INVALID")
-                principal = self._tokens.verify(token)
+                principal = verify(token)
             if not permits(access, principal):
                 if principal is None:
                     raise Unauthenticated("authentication required", "AUTH_REQUIRED")
@@ -85,6 +98,10 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
 
 
 async def _abort(context: grpc.aio.ServicerContext, exc: BaseException) -> None:
+    unavailable = store_unavailable(exc)
+    if unavailable is not None:  # a database outage is transient: UNAVAILABLE, which clients retry
+        log.warning("database unavailable (%s): %s", type(exc).__name__, getattr(exc, "orig", None) or exc)
+        exc = unavailable
     if isinstance(exc, DomainError):
         if exc.code is grpc.StatusCode.INTERNAL:
             log.error("internal error: %s", exc.message)
@@ -93,13 +110,15 @@ async def _abort(context: grpc.aio.ServicerContext, exc: BaseException) -> None:
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error (request id {request_id_var.get()})")
 
 
-def _wrap(handler: grpc.RpcMethodHandler, enter: Callable[[], None]) -> grpc.RpcMethodHandler:
+def _wrap(
+    handler: grpc.RpcMethodHandler, enter: Callable[[grpc.aio.ServicerContext], None]
+) -> grpc.RpcMethodHandler:
     if handler.unary_unary or handler.stream_unary:
         inner = handler.unary_unary or handler.stream_unary
 
         async def unary_response(request, context):
             try:
-                enter()
+                enter(context)
                 return await inner(request, context)
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
@@ -117,7 +136,7 @@ def _wrap(handler: grpc.RpcMethodHandler, enter: Callable[[], None]) -> grpc.Rpc
 
     async def stream_response(request, context):
         try:
-            enter()
+            enter(context)
             async for item in inner(request, context):
                 yield item
         except (asyncio.CancelledError, grpc.aio.AbortError, GeneratorExit):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from lmw.common.v1 import common_pb2
+from lmw_common.errors import InvalidArgument
 
 _ROLES = {
     "learner": common_pb2.ROLE_LEARNER,
@@ -29,7 +30,10 @@ def timestamp(moment: datetime | float | None) -> Timestamp | None:
 def from_timestamp(stamp: Timestamp) -> datetime | None:
     if not stamp.seconds and not stamp.nanos:
         return None
-    return stamp.ToDatetime(tzinfo=UTC)
+    try:
+        return stamp.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError) as exc:  # nanos out of range, or a year datetime cannot hold
+        raise InvalidArgument(f"timestamp is not valid: {exc}", "INVALID_TIMESTAMP") from exc
 
 
 def access_token(token: str, expires_at: float, role: str, subject: str) -> common_pb2.AccessToken:

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,6 +68,8 @@ from orchestrator_svc.grading import Answer
 log = logging.getLogger(__name__)
 
 MAX_ANSWERS = 200
+# Module contents kept in memory (a few KiB each).
+CONTENT_CACHE_ENTRIES = 2048
 
 
 def _now() -> datetime:
@@ -105,6 +108,9 @@ class OrchestratorHandlers:
             settings.bkt_p_init, settings.bkt_p_learn, settings.bkt_p_slip, settings.bkt_p_guess
         )
         self._background: set[asyncio.Task] = set()
+        # Content stored for (learner, module, inputs digest): a stored version never changes (new inputs
+        # make a new digest), so a hit needs no database read. Bounded LRU.
+        self._content_cache: OrderedDict[tuple[str, str, str], ModuleContent] = OrderedDict()
 
     async def close(self) -> None:
         for task in list(self._background):
@@ -180,8 +186,10 @@ class OrchestratorHandlers:
         learner = _learner_only(caller)
         course_id = v.identifier(course_id, "course_id")
         module_id = v.identifier(module_id, "module_id")
-        ctx = await self._module_context(learner, course_id, module_id)
-        preferences = await self._preferences(learner, course_id)
+        # The preferences are read beside the checks (one round trip less); the checks' errors come first.
+        ctx, preferences = await _all(
+            self._module_context(learner, course_id, module_id), self._preferences(learner, course_id)
+        )
         if not ctx.progress.of(module_id).started:  # opening a module starts it
             await self._learners.record_module_event(learner, course_id, module_id, completed=False)
         return ctx, preferences
@@ -198,6 +206,11 @@ class OrchestratorHandlers:
             course.id, module.id, preferences, module.objectives_version, course.materials_version
         )
         digest = inputs.digest()
+        cache_key = (learner_id, module.id, digest)
+        cached = self._content_cache.get(cache_key)
+        if cached is not None:
+            self._content_cache.move_to_end(cache_key)
+            return cached
 
         async def lookup() -> ModuleContent | None:
             return await self._repo.current_content(learner_id, module.id, digest)
@@ -256,7 +269,11 @@ class OrchestratorHandlers:
             )
             return content
 
-        return await self.flight.run(f"content:{learner_id}:{module.id}:{digest[:32]}", lookup, produce)
+        content = await self.flight.run(f"content:{learner_id}:{module.id}:{digest[:32]}", lookup, produce)
+        self._content_cache[cache_key] = content
+        if len(self._content_cache) > CONTENT_CACHE_ENTRIES:
+            self._content_cache.popitem(last=False)
+        return content
 
     def _recap(
         self,
@@ -370,6 +387,10 @@ class OrchestratorHandlers:
         ):
             raise NotFound("quiz not found", "QUIZ_NOT_FOUND")
         if quiz.submitted:
+            if quiz.submitted_attempt_id == attempt_id:  # this attempt, stored since the lookup above
+                existing = await self._repo.get_result(attempt_id)
+                if existing is not None:
+                    return await self._replay(existing, learner, quiz_id)
             raise FailedPrecondition(
                 "this quiz was already submitted; ask for a new one with retake", "QUIZ_ALREADY_SUBMITTED"
             )

@@ -6,6 +6,7 @@ from lmw.common.v1 import common_pb2 as cpb
 from lmw.sme.v1 import sme_service_pb2 as pb
 from lmw.sme.v1 import sme_service_pb2_grpc as pb_grpc
 from lmw_common.auth import Access
+from lmw_common.errors import InvalidArgument
 from lmw_common.grpc_server import ServiceSpec
 from lmw_common.protoconv import job_pb, preferences_from_pb
 from sme_svc.domain import Chunk, Generated, Method, Objective, Preferences
@@ -19,6 +20,14 @@ _METHODS = {
     pb.RETRIEVAL_METHOD_DENSE: Method.DENSE,
     pb.RETRIEVAL_METHOD_LEXICAL: Method.LEXICAL,
 }
+
+
+def _method(value: int) -> Method:
+    if value not in _METHODS:  # an enum number this contract does not know
+        raise InvalidArgument(f"unknown retrieval method {value}", "INVALID_METHOD", field="method")
+    return _METHODS[value]
+
+
 _TURN_ROLES = {pb.TURN_ROLE_LEARNER: "user", pb.TURN_ROLE_TUTOR: "assistant"}
 
 
@@ -79,7 +88,7 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
             request.query,
             request.k,
             list(request.filter.file_ids),
-            _METHODS[request.method],
+            _method(request.method),
         )
         return pb.RetrieveResponse(
             chunks=[

@@ -74,6 +74,13 @@ class StagedBlob:
             self.path.unlink()
 
 
+async def _finish(clean_up) -> None:
+    """Run a clean-up in a worker thread to its end, even when the awaiting task is cancelled (again): an
+    aborted upload is often cancelled more than once, and a cancelled `asyncio.to_thread` whose job has
+    not started yet never runs it, which would leave the temp file or blob behind."""
+    await asyncio.shield(asyncio.get_running_loop().run_in_executor(None, clean_up))
+
+
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -121,7 +128,7 @@ class BlobStore:
             yield staged
         finally:
             if staged.committed is None:
-                await asyncio.to_thread(staged.discard)
+                await _finish(staged.discard)
 
     async def read(self, course_id: str, file_id: str, chunk_size: int) -> AsyncIterator[bytes]:
         path = self.path(course_id, file_id)
@@ -142,7 +149,7 @@ class BlobStore:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
-        await asyncio.to_thread(remove)
+        await _finish(remove)
 
     async def delete_course(self, course_id: str) -> None:
         directory = self.course_dir(course_id)

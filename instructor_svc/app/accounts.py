@@ -34,7 +34,8 @@ class Accounts:
         return instructor, token, expires_at
 
     async def log_in(self, email: str, password: str) -> tuple[Instructor, str, float]:
-        if len(email) > v.MAX_EMAIL or len(password) > v.MAX_PASSWORD:
+        # (no stored address holds a NUL, and PostgreSQL text cannot carry one: refuse before the lookup)
+        if len(email) > v.MAX_EMAIL or "\x00" in email or len(password) > v.MAX_PASSWORD:
             raise Unauthenticated("invalid email or password", "BAD_CREDENTIALS")
         found = await self._repo.credentials(v.normalize_email(email))
         ok = await verify_password(found[1] if found else None, password)

@@ -327,13 +327,16 @@ _END = object()
 
 
 async def _until_idle(chunks: AsyncIterator[bytes], idle_s: float) -> AsyncIterator[bytes]:
-    """The chunks, failing once none arrives for `idle_s`. gRPC does not always end a request stream whose
-    client is gone (e.g. after it refused a message over the size limit): without this bound the upload
-    would wait forever, holding its temp file."""
+    """The chunks, failing once none arrives for `idle_s`: a client that stops sending without ending or
+    cancelling its stream (stalled, or a slow-loris without a deadline) would otherwise hold the upload,
+    its temp file and its file handle forever."""
     iterator = aiter(chunks)
     while True:
         try:
-            chunk = await asyncio.wait_for(anext(iterator, _END), idle_s)
+            # (not asyncio.wait_for: on Python 3.11 it swallows a cancellation that lands as the stream
+            # ends, and a client's cancel would then commit its truncated upload)
+            async with asyncio.timeout(idle_s):
+                chunk = await anext(iterator, _END)
         except TimeoutError:
             raise DeadlineExceeded(
                 f"no data received for {idle_s:g} s: the upload was abandoned", "UPLOAD_STALLED"

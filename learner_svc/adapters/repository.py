@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +18,28 @@ from learner_svc.domain import (
     ModuleProgress,
     QuestionResult,
     QuizAttempt,
+)
+
+# One learner's progress in one course in one round trip: the enrollment, then one row per module that has
+# progress or attempts (a single row with a NULL module when there is none); no row when not enrolled.
+_ONE_COURSE_PROGRESS = text(
+    """
+    WITH p AS (
+        SELECT module_id, started_at, completed_at FROM module_progress
+         WHERE learner_id = :learner_id AND course_id = :course_id
+    ), a AS (
+        SELECT module_id, count(*) AS attempts, max(score) AS best, bool_or(passed) AS passed
+          FROM quiz_attempts WHERE learner_id = :learner_id AND course_id = :course_id
+         GROUP BY module_id
+    ), m AS (SELECT module_id FROM p UNION SELECT module_id FROM a)
+    SELECT e.active, e.enrolled_at, e.unenrolled_at, m.module_id, p.started_at, p.completed_at,
+           a.attempts, a.best, a.passed
+      FROM enrollments e
+      LEFT JOIN m ON true
+      LEFT JOIN p ON p.module_id = m.module_id
+      LEFT JOIN a ON a.module_id = m.module_id
+     WHERE e.learner_id = :learner_id AND e.course_id = :course_id
+    """
 )
 
 
@@ -226,6 +248,34 @@ class LearnerRepository:
             )
             for e in enrollments
         ]
+
+    async def one_course_progress(self, learner_id: str, course_id: str) -> CourseProgress | None:
+        """`course_progress` of one learner (None when never enrolled), in one statement: the hot path of
+        GetCourseProgress, which every orchestrator request makes."""
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    _ONE_COURSE_PROGRESS, {"learner_id": learner_id, "course_id": course_id}
+                )
+            ).all()
+        if not rows:
+            return None
+        active, enrolled_at, unenrolled_at = rows[0][:3]
+        enrollment = Enrollment(learner_id, course_id, active, enrolled_at, unenrolled_at)
+        modules = [
+            ModuleProgress(
+                module_id,
+                started_at,
+                completed_at,
+                attempts or 0,
+                best if best is not None else 0.0,
+                bool(passed),
+            )
+            for _, _, _, module_id, started_at, completed_at, attempts, best, passed in rows
+            if module_id is not None
+        ]
+        modules.sort(key=lambda m: m.module_id)
+        return CourseProgress(learner_id, course_id, enrollment, modules)
 
     async def course_enrollments(self, course_id: str, offset: int, limit: int) -> list[Enrollment]:
         query = (
