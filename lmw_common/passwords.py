@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,10 +13,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 # Checked when an account is unknown, so a log-in takes as long whether or not the e-mail exists.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+# Each hash holds argon2's 64 MiB while it runs: a pool as wide as the CPUs bounds memory under a burst of
+# log-ins (asyncio's default pool would run up to 32 at once) and loses no throughput.
+_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+
+
+async def _run(function, *args):
+    return await asyncio.get_running_loop().run_in_executor(_pool, function, *args)
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await _run(_hasher.hash, password)
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
@@ -26,4 +35,4 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
         except (VerificationError, InvalidHashError):
             return False
 
-    return await asyncio.to_thread(check)
+    return await _run(check)
