@@ -11,6 +11,7 @@ from lmw_common.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_OFFSET = 2**31 - 1
 
 
 def page_size(requested: int) -> int:
@@ -39,7 +40,8 @@ def decode_token(token: str) -> dict[str, Any]:
 
 def offset_from(token: str) -> int:
     offset = decode_token(token).get("offset", 0)
-    if not isinstance(offset, int) or offset < 0:
+    # (bounded: PostgreSQL's OFFSET and MongoDB's skip take 64-bit integers, JSON numbers do not stop there)
+    if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidArgument("page_token is not valid", "INVALID_PAGE_TOKEN")
     return offset
 

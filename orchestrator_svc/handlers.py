@@ -649,7 +649,7 @@ class OrchestratorHandlers:
         course_id = v.identifier(course_id, "course_id")
         size = page_size(size)
         before = decode_token(token).get("before")
-        if before is not None and (not isinstance(before, int) or before <= 0):
+        if before is not None and (not isinstance(before, int) or not 0 < before < 2**63):  # MongoDB: int64
             raise InvalidArgument("page_token is not valid", "INVALID_PAGE_TOKEN")
         await self._require_enrolled(learner, course_id, active=False)
         rows = await self._tutor.recent(learner, course_id, size + 1, before)

@@ -72,6 +72,33 @@ async def test_destructive_rpcs_last(fuzz):
     assert not violations, "\n".join(violations[:20])
 
 
+def _with_real_ids(rpc: fuzzing.Rpc, pool: fuzzing.IdPool, **values):
+    """The request of `rpc` with a real id in every top-level id field, plus `values`."""
+    fields = {}
+    for f in rpc.method.input_type.fields:
+        real = pool.for_field(f.name) if f.type == f.TYPE_STRING and not f.is_repeated else []
+        if real and f.name != "page_token":
+            fields[f.name] = real[0]
+    return fuzzing.build_message(rpc.method.input_type, {**fields, **values})
+
+
+async def test_every_list_rpc_refuses_page_tokens_past_the_integer_bounds(fuzz):
+    """Deterministic sweep: every paginated RPC, every crafted page token, every role."""
+    fuzzer, _ = fuzz
+    paginated = [r for r in fuzzing.all_rpcs() if "page_token" in r.method.input_type.fields_by_name]
+    assert len(paginated) >= 8
+
+    def sweep() -> list[str]:
+        tally = fuzzing.Tally()
+        for rpc in paginated:
+            for token in fuzzing.PAGE_TOKENS:
+                fuzzer.exercise(rpc, _with_real_ids(rpc, fuzzer.pool, page_token=token, page_size=10), tally)
+        return tally.violations
+
+    violations = await asyncio.to_thread(sweep)
+    assert not violations, "\n".join(violations[:20])
+
+
 async def test_the_write_check_sees_writes(fuzz):
     """The partial-write check is not vacuous: a successful create changes the counts it watches."""
     fuzzer, probe = fuzz
