@@ -24,6 +24,7 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=True,  # reconnect by itself after a database restart
         pool_recycle=1800,
+        hide_parameters=True,  # statement parameters (password hashes, e-mails) never reach logs or tracebacks
     )
 
 
