@@ -271,6 +271,14 @@ class Mutation:
             )
         if any(not hasattr(f, "read") for f in files):
             raise bad_input("files must be multipart file parts", "INVALID_UPLOAD", field="files")
+        # Ask first who may upload here (the same rule: the course's owner). A client stream the server
+        # refuses while a write is in flight can surface as INTERNAL in grpc.aio (grpc/grpc#36066), so a
+        # refusal must come from a unary call to reach the caller as what it is.
+        await unary(
+            clients(info).instructor.ListCourseFiles(
+                ipb.ListCourseFilesRequest(course_id=course_id, page_size=1)
+            )
+        )
         return [await _upload_one(info, course_id, upload) for upload in files]
 
     @strawberry.mutation
