@@ -1,8 +1,8 @@
 """The BFF's one error mapping: gRPC statuses (with their ErrorInfo reason) to GraphQL errors.
 
 Every error a client may see carries `extensions.code` (a stable, Apollo-style code) and, where the service
-gave one, `extensions.reason` (the service's UPPER_SNAKE reason). Anything else is masked by `MaskUnexpected`
-as INTERNAL with the request id; its details only reach the log.
+gave one, `extensions.reason` (the service's UPPER_SNAKE reason). Anything else is masked by
+`QuietSchema.process_errors` as INTERNAL with the request id; its details only reach the log.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import strawberry
 from google.rpc import error_details_pb2
 from graphql import GraphQLError
 from grpc_status import rpc_status
-from strawberry.extensions import MaskErrors
 
 from lmw_common.errors import DomainError, from_rpc_error
 from lmw_common.logs import request_id_var
@@ -108,53 +107,6 @@ def to_api_error(exc: BaseException) -> ApiError | None:
     return None
 
 
-class MaskUnexpected(MaskErrors):
-    """Maps gRPC/domain errors and masks everything else as INTERNAL (Strawberry's MaskErrors, with a
-    predicate that keeps our mapped errors).
-
-    Resolvers raise ApiError already (through `bff.clients`), and QuietSchema.process_errors finishes
-    errors before this runs; this is the safety net, so no exception text ever reaches a client unmapped.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(error_message=_INTERNAL_MESSAGE)
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed: list[GraphQLError] = []
-        for error in errors:
-            original = error.original_error
-            if (error.extensions or {}).get("code"):  # already finished by QuietSchema.process_errors
-                processed.append(error)
-                continue
-            # Parse/validation errors (no original error) and our mapped errors are shown as they are.
-            if original is None:
-                processed.append(_with_code(error))
-                continue
-            if isinstance(original, ApiError):
-                processed.append(error)
-                continue
-            api_error = to_api_error(original)
-            if api_error is not None:
-                processed.append(
-                    GraphQLError(
-                        api_error.message, error.nodes, error.source, error.positions, error.path, api_error
-                    )
-                )
-                continue
-            log.error(
-                "unexpected error in a resolver",
-                exc_info=(type(original), original, original.__traceback__),
-                extra={"fields": {"path": error.path}},
-            )
-            processed.append(self.anonymise_error(error))
-        return processed
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": INTERNAL, "reason": INTERNAL, "requestId": request_id_var.get()}
-        return masked
-
-
 def _with_code(error: GraphQLError) -> GraphQLError:
     """Give request errors (parse, validation, variable coercion) an `extensions.code` too."""
     if (error.extensions or {}).get("code"):
@@ -173,10 +125,10 @@ class QuietSchema(strawberry.Schema):
     """Strawberry logs every error with its traceback; ours are expected outcomes (a wrong password, a
     missing course): only unexpected ones are logged (once, with their traceback and request id).
 
-    It is also where every error is finished (in place, before MaskUnexpected runs): Strawberry calls it for
-    execution errors and for errors that bypass the extensions (a parse error raised in ParserCache's hook,
-    or any exception in a hook, becomes a result outside `on_operation`, where MaskUnexpected never looks).
-    Each error gets its `extensions.code`; gRPC/domain errors are mapped; anything else is masked."""
+    It is also where every error is finished, in place: Strawberry calls it for every error of every result
+    (parse and validation errors, resolver errors, exceptions in an extension's hook, each result of a
+    subscription) before the result is sent. Each error gets its `extensions.code`; gRPC/domain errors are
+    mapped; anything else is masked as INTERNAL."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:

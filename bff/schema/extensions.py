@@ -17,9 +17,7 @@ from graphql import (
     ValidationRule,
 )
 from strawberry.extensions import (
-    AddValidationRules,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
@@ -28,23 +26,31 @@ from strawberry.extensions import (
 
 from bff.clients import current_token
 from bff.config import BffSettings
-from bff.errors import MaskUnexpected
 from bff.loaders import Loaders, set_loaders
 from bff.schema.pagination import MAX_FIRST
 from lmw_common.logs import new_request_id, request_id_var
 
 
-class RequestScope(SchemaExtension):
-    """Puts the caller's token, fresh DataLoaders and (for websocket operations) a request id into the
-    contextvars the gRPC channels and loaders read. Runs in the operation's own task: an HTTP request, or
-    one operation of a websocket connection."""
+class OperationSetup(SchemaExtension):
+    """Everything the BFF does before an operation, in one extension (Strawberry's hook machinery costs per
+    extension and per request): puts the caller's token, fresh DataLoaders and (for websocket operations) a
+    request id into the contextvars the gRPC channels and loaders read, bounds the tokens the parser reads,
+    and adds the query-limit rules. Runs in the operation's own task: an HTTP request, or one operation of a
+    websocket connection."""
+
+    def __init__(self, max_tokens: int, rules: tuple[type[ValidationRule], ...]) -> None:
+        self.max_tokens = max_tokens
+        self.rules = rules
 
     def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
+        execution = self.execution_context
+        context = execution.context
         current_token.set(context.token)
         set_loaders(Loaders(context.clients, context.settings.loader_concurrency))
         if context.is_websocket:
             request_id_var.set(new_request_id())
+        execution.parse_options["max_tokens"] = self.max_tokens
+        execution.validation_rules = (*execution.validation_rules, *self.rules)
         yield
 
 
@@ -114,19 +120,12 @@ def _multiplier(field: FieldNode) -> int:
 
 
 def build_extensions(settings: BffSettings) -> list:
-    """Extension factories in order. Rule classes are built once, so the validation cache (keyed by the
-    rules) hits across requests."""
-    rules = [
+    """Extension factories in order. The rule classes are built once, so the validation cache (keyed by the
+    rules) hits across requests. Errors are finished by `bff.errors.QuietSchema.process_errors`."""
+    rules = (
         *QueryDepthLimiter(settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(settings.max_aliases).validation_rules,
         cost_rule(settings.max_query_cost),
-    ]
+    )
     max_tokens = settings.max_tokens
-    return [
-        RequestScope,
-        MaskUnexpected,
-        lambda: MaxTokensLimiter(max_tokens),
-        ParserCache,
-        lambda: AddValidationRules(rules),
-        ValidationCache,
-    ]
+    return [lambda: OperationSetup(max_tokens, rules), ParserCache, ValidationCache]
