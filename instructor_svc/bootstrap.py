@@ -83,6 +83,7 @@ async def bootstrap(settings: InstructorSettings, runtime: Runtime) -> AsyncIter
             reconcile_timeout_s=settings.reconcile_call_timeout_s,
             max_verifications=settings.max_concurrent_verifications,
             upload_idle_timeout_s=settings.upload_idle_timeout_s,
+            orphan_blob_grace_s=settings.orphan_blob_grace_s,
         )
         objectives = Objectives(
             access,

@@ -15,6 +15,9 @@ class InstructorSettings(ServiceSettings):
     mongo_url: str = "mongodb://127.0.0.1:27017/instructor"
     # One directory per course below this root; file names are server-chosen file ids.
     blob_root: str = ".lmw/blobs"
+    # A blob without a file record (a crash between its commit and the record's insert) is deleted once it is
+    # older than this; the background loop sweeps at start and then once per this period.
+    orphan_blob_grace_s: float = Field(600.0, ge=60)
     sme_target: str = "127.0.0.1:50054"
     # Circuit breaker on sme_svc: opens after this many infrastructure failures in a row, tries again after.
     sme_breaker_fail_max: int = Field(5, ge=1)

@@ -202,6 +202,11 @@ class InstructorServicer(pb_grpc.InstructorServiceServicer):
     def __init__(self, app: InstructorApp) -> None:
         self._app = app
 
+    @property
+    def app(self) -> InstructorApp:
+        """The use cases behind the RPCs (integration tests drive them directly as well)."""
+        return self._app
+
     # accounts
 
     async def SignUp(self, request, context):

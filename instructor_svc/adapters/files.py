@@ -96,6 +96,12 @@ class FileStore:
         cursor = self._files.find({"course_id": course_id, "deleting": {"$ne": True}})
         return [_file(doc) async for doc in cursor]
 
+    async def recorded_ids(self, course_id: str, file_ids: list[str]) -> set[str]:
+        """Which of these ids the course has a record of (one being deleted included: its deletion removes
+        the blob itself)."""
+        cursor = self._files.find({"course_id": course_id, "_id": {"$in": file_ids}}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
     async def unsettled_of_job(self, job_id: str) -> list[CourseFile]:
         cursor = self._files.find({"job_id": job_id, "state": {"$in": _UNSETTLED}})
         return [_file(doc) async for doc in cursor]

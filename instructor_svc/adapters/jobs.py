@@ -2,6 +2,9 @@
 
 Two kinds share the collection:
 - "objectives": this service's own jobs; the document is the job (state, progress, items, heartbeat_at).
+  While a job is active (QUEUED/RUNNING) it holds `active_key` ("<kind>:<course_id>"), which a unique partial
+  index keeps to one document: at most one active objectives job per course, however many requests race.
+  Every write that ends a job (succeeded, failed, failed as stale) removes the key, freeing the slot.
 - "ingest": a reference to a job that runs in sme_svc (same id): which course it belongs to (the ownership
   check of GetJob/WatchJob) and the last snapshot seen of it.
 """
@@ -12,10 +15,23 @@ from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from instructor_svc.domain import JOB_KIND_INGEST, JOB_KIND_OBJECTIVES, Job, JobItem, JobState
 
 _ACTIVE = [JobState.QUEUED.value, JobState.RUNNING.value]
+
+
+class JobAlreadyActive(Exception):
+    """The course already has an active job of this kind; `job_id` names it (None if it ended meanwhile)."""
+
+    def __init__(self, job_id: str | None) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+
+def _active_key(kind: str, course_id: str) -> str:
+    return f"{kind}:{course_id}"
 
 
 def _items(job: Job) -> list[dict]:
@@ -41,6 +57,14 @@ def _snapshot(job: Job) -> dict:
         "updated_at": job.updated_at,
         "ended_at": job.ended_at,
     }
+
+
+def _stored(job: Job, **fields) -> dict:
+    """The update that writes an objective job's state; a job that ends gives up its course's active slot."""
+    update: dict = {"$set": {**_snapshot(job), **fields}}
+    if job.state.terminal:
+        update["$unset"] = {"active_key": ""}
+    return update
 
 
 def _job(job_id: str, kind: str, course_id: str, fields: dict) -> Job:
@@ -76,6 +100,12 @@ class JobStore:
             [("course_id", ASCENDING), ("kind", ASCENDING), ("created_at", DESCENDING)]
         )
         await self._jobs.create_index([("state", ASCENDING), ("heartbeat_at", ASCENDING)])
+        await self._jobs.create_index(
+            [("active_key", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"active_key": {"$exists": True}},
+            name="one_active_job_per_course",
+        )
 
     async def get(self, job_id: str) -> Job | None:
         doc = await self._jobs.find_one({"_id": job_id})
@@ -105,16 +135,24 @@ class JobStore:
     # objective jobs (this service's own)
 
     async def create(self, job: Job, params: dict, now: datetime) -> None:
-        await self._jobs.insert_one(
-            {
-                "_id": job.id,
-                "kind": job.kind,
-                "course_id": job.course_id,
-                **_snapshot(job),
-                "heartbeat_at": now,
-                **params,
-            }
-        )
+        """Insert a new active job; JobAlreadyActive when its course already has an active one of its kind
+        (the unique index decides, so concurrent requests cannot both get in)."""
+        key = _active_key(job.kind, job.course_id)
+        try:
+            await self._jobs.insert_one(
+                {
+                    "_id": job.id,
+                    "kind": job.kind,
+                    "course_id": job.course_id,
+                    **_snapshot(job),
+                    "heartbeat_at": now,
+                    "active_key": key,
+                    **params,
+                }
+            )
+        except DuplicateKeyError as exc:
+            holder = await self._jobs.find_one({"active_key": key}, {"_id": 1})
+            raise JobAlreadyActive(holder["_id"] if holder else None) from exc
 
     async def params(self, job_id: str) -> dict:
         return await self._jobs.find_one({"_id": job_id}) or {}
@@ -122,7 +160,7 @@ class JobStore:
     async def save(self, job: Job, now: datetime) -> bool:
         """Write the runner's view of an active job; False if someone else ended it meanwhile."""
         result = await self._jobs.update_one(
-            {"_id": job.id, "state": {"$in": _ACTIVE}}, {"$set": {**_snapshot(job), "heartbeat_at": now}}
+            {"_id": job.id, "state": {"$in": _ACTIVE}}, _stored(job, heartbeat_at=now)
         )
         return result.matched_count == 1
 
@@ -132,21 +170,16 @@ class JobStore:
         )
         return result.matched_count == 1
 
-    async def active_for_course(self, course_id: str, kind: str, fresh_since: datetime) -> Job | None:
-        doc = await self._jobs.find_one(
-            {
-                "course_id": course_id,
-                "kind": kind,
-                "state": {"$in": _ACTIVE},
-                "heartbeat_at": {"$gte": fresh_since},
-            }
-        )
-        return _job(doc["_id"], doc["kind"], doc["course_id"], doc) if doc else None
-
     async def fail_stale(
-        self, heartbeat_before: datetime, reason: str, now: datetime, job_id: str | None = None
+        self,
+        heartbeat_before: datetime,
+        reason: str,
+        now: datetime,
+        job_id: str | None = None,
+        course_id: str | None = None,
     ) -> int:
-        """End active objective jobs whose runner stopped beating (a crash or a restart): never left hanging."""
+        """End active objective jobs whose runner stopped beating (a crash or a restart): never left hanging.
+        Limited to one job or one course's jobs when given."""
         query: dict = {
             "kind": JOB_KIND_OBJECTIVES,
             "state": {"$in": _ACTIVE},
@@ -154,6 +187,8 @@ class JobStore:
         }
         if job_id:
             query["_id"] = job_id
+        if course_id:
+            query["course_id"] = course_id
         failed = 0
         async for doc in self._jobs.find(query):
             job = _job(doc["_id"], doc["kind"], doc["course_id"], doc)
@@ -161,7 +196,7 @@ class JobStore:
             job.state, job.message, job.updated_at, job.ended_at = JobState.FAILED, reason, now, now
             result = await self._jobs.update_one(
                 {"_id": job.id, "state": {"$in": _ACTIVE}, "heartbeat_at": {"$lt": heartbeat_before}},
-                {"$set": _snapshot(job)},
+                _stored(job),
             )
             failed += result.modified_count
         return failed
@@ -169,7 +204,7 @@ class JobStore:
     async def fail_now(self, job: Job, reason: str, now: datetime) -> None:
         _fail_open_items(job, reason)
         job.state, job.message, job.updated_at, job.ended_at = JobState.FAILED, reason, now, now
-        await self._jobs.update_one({"_id": job.id, "state": {"$in": _ACTIVE}}, {"$set": _snapshot(job)})
+        await self._jobs.update_one({"_id": job.id, "state": {"$in": _ACTIVE}}, _stored(job))
 
     async def delete_course(self, course_id: str) -> None:
         await self._jobs.delete_many({"course_id": course_id})

@@ -10,6 +10,11 @@ again later (reconcile: on GetIndexingStatus, ListCourseFiles, PublishCourse and
 
 Reconciliation: file states follow the per-file items (JobItem.id == file id) of the ingestion jobs that
 sme_svc reports; a job sme_svc no longer knows sends its unsettled files back to waiting for a new request.
+
+Orphan blobs: an upload commits its blob before it inserts the record, and a deletion removes the record
+before the blob, so a crash in between leaves bytes no record names. `remove_orphan_blobs` (run by the
+background loop) deletes those once they are older than a grace period, which keeps it off a blob whose
+record is still being inserted.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -58,6 +64,8 @@ INGEST_BATCH = 100
 # How long the replica that requests ingestion for a file holds it before another may try.
 CLAIM_LEASE_S = 60.0
 MAX_JOBS_PER_RECONCILE = 20
+# Blob ids looked up in MongoDB at once by the orphan sweep.
+ORPHAN_LOOKUP_BATCH = 500
 WAITING_MESSAGE = "waiting for the search service (sme_svc); indexing starts automatically once it is back"
 QUEUED_MESSAGE = "queued for indexing"
 # sme_svc could not take the request now (down, overloaded, or a fault on its side): ask again later.
@@ -90,6 +98,7 @@ class Files:
         reconcile_timeout_s: float,
         max_verifications: int,
         upload_idle_timeout_s: float = 60.0,
+        orphan_blob_grace_s: float = 600.0,
     ) -> None:
         self._access = access
         self._repo = repo
@@ -101,6 +110,7 @@ class Files:
         self._reconcile_timeout_s = reconcile_timeout_s
         self._verify_slots = asyncio.Semaphore(max_verifications)
         self._idle_s = upload_idle_timeout_s
+        self.orphan_blob_grace_s = orphan_blob_grace_s
 
     # upload
 
@@ -238,6 +248,36 @@ class Files:
                 await self.reconcile(course_id)
             except DomainError as exc:
                 log.info("reconciling course %s: %s", course_id, exc.message)
+
+    # orphan blobs
+
+    async def remove_orphan_blobs(self) -> int:
+        """Delete the blobs no file record names that are older than the grace period; returns how many."""
+        cutoff = time.time() - self.orphan_blob_grace_s
+        removed = 0
+        for course_id in await self._blobs.course_ids():
+            try:
+                removed += await self._remove_orphans_of(course_id, cutoff)
+            except OSError as exc:  # one unreadable directory must not stop the sweep of the others
+                log.warning("orphan sweep skipped course directory %s: %s", course_id, exc)
+        log.log(
+            logging.INFO if removed else logging.DEBUG,
+            "removed %d orphan blob(s) older than %g s",
+            removed,
+            self.orphan_blob_grace_s,
+        )
+        return removed
+
+    async def _remove_orphans_of(self, course_id: str, cutoff: float) -> int:
+        candidates = await self._blobs.blobs_older_than(course_id, cutoff)
+        removed = 0
+        for start in range(0, len(candidates), ORPHAN_LOOKUP_BATCH):
+            batch = candidates[start : start + ORPHAN_LOOKUP_BATCH]
+            recorded = await self._files.recorded_ids(course_id, batch)
+            for file_id in batch:
+                if file_id not in recorded and await self._blobs.remove_if_older(course_id, file_id, cutoff):
+                    removed += 1
+        return removed
 
     # listing, status, deletion, read-back
 

@@ -9,7 +9,11 @@ Rules:
   stale unless the materials changed while it was being generated.
 - A generation job stores each module's draft as a new version (not approved). It beats a heartbeat; a job
   whose heartbeat is older than `stale_after_s` (its replica died or restarted) is marked FAILED with
-  "interrupted by a restart; run it again" at startup, by the background loop and when it is read.
+  "interrupted by a restart; run it again" at startup, by the background loop, when it is read and when a
+  new generation for its course is requested (which then takes its place).
+- A course has at most one active (queued or running, not stale) generation job: the job store enforces it
+  atomically (a unique index), so of simultaneous requests exactly one starts a job and the others are
+  refused with JOB_ALREADY_RUNNING naming it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from instructor_svc.adapters.jobs import JobStore
+from instructor_svc.adapters.jobs import JobAlreadyActive, JobStore
 from instructor_svc.adapters.repository import CourseRepository, NoObjectives, VersionMismatch
 from instructor_svc.adapters.sme import SmeClient
 from instructor_svc.app.access import CourseAccess, instructor_only, now
@@ -41,7 +45,7 @@ from instructor_svc.domain import (
 )
 from lmw_common import validation as v
 from lmw_common.auth import Principal
-from lmw_common.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound
+from lmw_common.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from lmw_common.pagination import next_offset_token, offset_from, page_size
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,8 @@ log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted by a restart; run it again"
 SHUTDOWN = "interrupted by a shutdown; run it again"
 MAX_AVOID = 200
+# Tries to take a course's active-job slot that a finishing job frees between our insert and its look-up.
+CLAIM_ATTEMPTS = 3
 
 
 def _module_not_found() -> NotFound:
@@ -137,15 +143,6 @@ class Objectives:
         if not await self._files.course_has_files(course.id):
             raise FailedPrecondition("upload course materials first", "NO_MATERIALS")
         moment = now()
-        active = await self._jobs.active_for_course(
-            course.id, JOB_KIND_OBJECTIVES, moment - self._stale_after
-        )
-        if active is not None:
-            raise FailedPrecondition(
-                "objectives are already being generated for this course",
-                "JOB_ALREADY_RUNNING",
-                job_id=active.id,
-            )
         job = Job(
             id=uuid.uuid4().hex,
             kind=JOB_KIND_OBJECTIVES,
@@ -157,13 +154,35 @@ class Objectives:
             updated_at=moment,
         )
         params = {"count": count, "materials_version": course.materials_version, "instructor_id": owner}
-        await self._jobs.create(job, params, moment)
+        await self._claim(job, params)
         task = asyncio.create_task(
             self._run(job, count, course.materials_version), name=f"objectives-{job.id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return job
+
+    async def _claim(self, job: Job, params: dict) -> None:
+        """Store `job` as its course's one active objectives job, or refuse naming the job that is. The store
+        settles concurrent requests atomically; a holder whose runner died (stale heartbeat) is failed first,
+        which frees its slot for this job."""
+        for _ in range(CLAIM_ATTEMPTS):
+            moment = now()
+            await self._jobs.fail_stale(
+                moment - self._stale_after, INTERRUPTED, moment, course_id=job.course_id
+            )
+            try:
+                await self._jobs.create(job, params, moment)
+                return
+            except JobAlreadyActive as exc:
+                if exc.job_id is not None:
+                    raise FailedPrecondition(
+                        "objectives are already being generated for this course",
+                        "JOB_ALREADY_RUNNING",
+                        job_id=exc.job_id,
+                    ) from None
+                # the holder ended between our insert and the look-up: its slot is free, try again
+        raise Unavailable("objective jobs of this course keep changing; try again", "CONFLICT")
 
     async def _run(self, job: Job, count: int, materials_version: int) -> None:
         beat = asyncio.create_task(self._beat(job.id))

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import time
+import uuid
 import zipfile
+from pathlib import Path
 
 import grpc
 import pytest
@@ -31,6 +34,7 @@ from tests.integration.test_instructor_support import (
     sme_available,
     sme_env,
     upload_requests,
+    wait_for,
 )
 
 LIMIT = 1024 * 1024
@@ -366,6 +370,73 @@ async def test_deleting_a_course_with_files_needs_sme(env, owner):
     ).course.id
     empty = await env.course(token)
     await env.stub.DeleteCourse(pb.DeleteCourseRequest(course_id=empty.id), metadata=auth(token))  # no files
+
+
+# Orphan blobs (a crash between a blob's commit and its record's insert) ---------------------------------
+
+HOUR_S = 3600.0  # well past the default grace period (600 s)
+
+
+def plant(path: Path, data: bytes, age_s: float = 0.0) -> Path:
+    """A file as a crashed upload would have left it, last modified `age_s` ago."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return backdate(path, age_s)
+
+
+def backdate(path: Path, age_s: float) -> Path:
+    stamp = time.time() - age_s
+    os.utime(path, (stamp, stamp), follow_symlinks=False)
+    return path
+
+
+async def test_orphan_blobs_past_the_grace_period_are_swept(env, owner, tmp_path):
+    token, course = owner
+    uploads = [await env.upload(token, course.id, f"real{i}.md", markdown(f"Real {i}")) for i in range(2)]
+    directory = env.blob_root / course.id
+    real = [backdate(directory / u.file.id, HOUR_S) for u in uploads]  # old: only their records keep them
+    orphan = plant(directory / uuid.uuid4().hex, b"committed, then the process died", HOUR_S)
+    fresh = plant(directory / uuid.uuid4().hex, b"committed, its record is being inserted")
+    temp = plant(directory / ".upload-0123.part", b"an upload in progress", HOUR_S)
+    gone_course = plant(env.blob_root / uuid.uuid4().hex / uuid.uuid4().hex, b"of a deleted course", HOUR_S)
+    # symlinks are never followed: neither an id-named link in a course nor a linked "course" directory
+    outside = plant(tmp_path / "outside" / "secret1", b"not the service's", HOUR_S)
+    link = directory / uuid.uuid4().hex
+    link.symlink_to(outside)
+    backdate(link, HOUR_S)
+    (env.blob_root / uuid.uuid4().hex).symlink_to(outside.parent, target_is_directory=True)
+
+    removed = await env.app.files.remove_orphan_blobs()
+
+    assert removed == 2
+    assert not orphan.exists() and not gone_course.exists()
+    assert all(p.read_bytes() for p in real)
+    assert fresh.exists() and temp.exists() and link.is_symlink() and outside.exists()
+    listed = await env.stub.ListCourseFiles(
+        pb.ListCourseFilesRequest(course_id=course.id), metadata=auth(token)
+    )
+    assert {f.id for f in listed.files} == {u.file.id for u in uploads}
+    assert await env.app.files.remove_orphan_blobs() == 0  # nothing left to sweep
+
+
+async def test_orphan_blobs_are_swept_when_the_service_starts(postgres, mongo, common_settings, tmp_path):
+    async with databases(postgres, mongo) as (pg_url, mongo_url):
+        async with instructor_env(pg_url, mongo_url, tmp_path, common_settings) as first:
+            _, token = await first.sign_up()
+            course = await first.course(token)
+            real = (await first.upload(token, course.id, "notes.md", markdown("Notes"))).file.id
+        # what the stopped replica left: its real blob, an orphan from a crash long ago, a fresh one
+        directory = tmp_path / course.id
+        backdate(directory / real, HOUR_S)
+        orphan = plant(directory / uuid.uuid4().hex, b"committed, then the process died", HOUR_S)
+        fresh = plant(directory / uuid.uuid4().hex, b"committed a moment ago")
+        async with instructor_env(pg_url, mongo_url, tmp_path, common_settings):
+
+            async def swept() -> bool:
+                return not orphan.exists()
+
+            await wait_for(swept, timeout_s=30)
+            assert fresh.exists() and (directory / real).exists()
 
 
 # With sme_svc running --------------------------------------------------------------------------------

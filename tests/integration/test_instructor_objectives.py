@@ -6,15 +6,22 @@ The rules run with sme_svc down. Generation and a real publish run with sme_svc 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
 
+from instructor_svc.domain import Job
 from lmw.common.v1 import common_pb2 as cpb
 from lmw.instructor.v1 import instructor_service_pb2 as pb
+from lmw.sme.v1 import sme_service_pb2 as spb
+from lmw.sme.v1 import sme_service_pb2_grpc as spb_grpc
+from lmw_common.auth import Principal
 from lmw_common.devstack import free_port
-from lmw_common.errors import from_rpc_error
+from lmw_common.errors import FailedPrecondition, from_rpc_error
 from tests.integration.test_instructor_support import (
     auth,
     databases,
@@ -376,3 +383,105 @@ async def test_generate_approve_and_publish(mesh, tokens):
     assert (await env.watch(token, job.id))[-1].state == cpb.JOB_STATE_SUCCEEDED
     (regenerated,) = await listed(env, token, course.id, modules[0].module_id)
     assert (regenerated.version, regenerated.approved) == (2, False)
+
+
+# One active job per course -----------------------------------------------------------------------------
+
+
+class HeldGenerator(spb_grpc.SmeServiceServicer):
+    """A stand-in sme_svc whose objective generation waits until released, so a job stays RUNNING for as long
+    as a test needs. It refuses ingestion (uploaded files end FAILED) with a code that does not count against
+    the circuit breaker, which would otherwise open and fail the generation calls fast."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+
+    async def IngestDocuments(self, request, context):
+        await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "not indexing in this test")
+
+    async def GenerateLearningObjectives(self, request, context):
+        await self.release.wait()
+        return spb.GenerateLearningObjectivesResponse()  # nothing generated: the job ends FAILED
+
+
+@asynccontextmanager
+async def held_sme() -> AsyncIterator[tuple[HeldGenerator, int]]:
+    servicer = HeldGenerator()
+    server = grpc.aio.server()
+    spb_grpc.add_SmeServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        yield servicer, port
+    finally:
+        servicer.release.set()
+        await server.stop(0)
+
+
+ROUNDS = 5
+
+
+async def generate_job(env, token, course_id) -> cpb.Job:
+    request = pb.GenerateLearningObjectivesRequest(course_id=course_id)
+    return (await env.stub.GenerateLearningObjectives(request, metadata=auth(token))).job
+
+
+async def one_job_from_concurrent_requests(env, caller: Principal, course_id: str) -> str:
+    """Fire 8 generations at once; exactly one starts, the others are refused naming it. Returns its id."""
+    # straight to the use case: gRPC's request handling would space the calls out and hide the race
+    outcomes = await asyncio.gather(
+        *(env.app.objectives.generate(caller, course_id, [], 0) for _ in range(8)), return_exceptions=True
+    )
+    started = [o for o in outcomes if isinstance(o, Job)]
+    assert len(started) == 1, outcomes
+    winner = started[0].id
+    refused = [(e.reason, e.metadata.get("job_id")) for e in outcomes if isinstance(e, FailedPrecondition)]
+    assert refused == [("JOB_ALREADY_RUNNING", winner)] * 7, outcomes
+    assert await env.db["jobs"].count_documents({"course_id": course_id, "kind": "objectives"}) == 1
+    return winner
+
+
+async def test_concurrent_generation_requests_start_exactly_one_job(
+    postgres, mongo, common_settings, tmp_path
+):
+    async with (
+        held_sme() as (sme, sme_port),
+        databases(postgres, mongo) as (pg_url, mongo_url),
+        # no heartbeat during the test: the stale takeover below must not race a beat of the held job
+        instructor_env(
+            pg_url,
+            mongo_url,
+            tmp_path,
+            common_settings,
+            sme_target=f"127.0.0.1:{sme_port}",
+            job_heartbeat_s=3600,
+        ) as env,
+    ):
+        instructor, token = await env.sign_up()
+        caller = Principal(instructor.id, "instructor")
+        for _ in range(ROUNDS):  # a fresh course each round: every round is another chance for the race
+            course = await env.course(token, modules=1)
+            await env.upload(token, course.id, "notes.md", markdown("Notes"))
+            winner = await one_job_from_concurrent_requests(env, caller, course.id)
+
+        # a job whose runner stopped beating is taken over, and the new one blocks in turn
+        dead = datetime.now(UTC) - timedelta(minutes=5)
+        await env.db["jobs"].update_one({"_id": winner}, {"$set": {"heartbeat_at": dead}})
+        successor = (await generate_job(env, token, course.id)).id
+        taken_over = await env.db["jobs"].find_one({"_id": winner})
+        assert (taken_over["state"], taken_over["message"]) == (
+            "FAILED",
+            "interrupted by a restart; run it again",
+        )
+        again = env.stub.GenerateLearningObjectives(
+            pb.GenerateLearningObjectivesRequest(course_id=course.id), metadata=auth(token)
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await again
+        refusal = from_rpc_error(err.value)
+        assert (refusal.reason, refusal.metadata["job_id"]) == ("JOB_ALREADY_RUNNING", successor)
+
+        # a finished job does not block the next one
+        sme.release.set()
+        assert (await env.watch(token, successor))[-1].state == cpb.JOB_STATE_FAILED
+        assert (await generate_job(env, token, course.id)).id not in (winner, successor)

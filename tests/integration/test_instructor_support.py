@@ -22,6 +22,7 @@ import psycopg
 import pytest
 from pymongo import AsyncMongoClient
 
+from instructor_svc.app import InstructorApp
 from instructor_svc.bootstrap import bootstrap as instructor_bootstrap
 from instructor_svc.config import InstructorSettings
 from lmw.common.v1 import common_pb2 as cpb
@@ -105,6 +106,7 @@ class InstructorEnv:
     settings: InstructorSettings
     mongo: AsyncMongoClient
     blob_root: Path
+    app: InstructorApp  # the service's use cases, to drive them directly where gRPC would get in the way
 
     @property
     def db(self):
@@ -193,13 +195,26 @@ async def instructor_env(
         shutdown_grace_s=0,
         **overrides,
     )
+    apps: list[InstructorApp] = []
+
+    @asynccontextmanager
+    async def capture(service_settings, runtime):
+        async with instructor_bootstrap(service_settings, runtime) as specs:
+            apps.append(specs[0].servicer.app)
+            yield specs
+
     mongo_client = AsyncMongoClient(mongo_url, tz_aware=True)
     try:
-        async with serving("instructor_svc", settings, instructor_bootstrap) as server:
+        async with serving("instructor_svc", settings, capture) as server:
             channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
             try:
                 yield InstructorEnv(
-                    pb_grpc.InstructorServiceStub(channel), server.port, settings, mongo_client, blob_root
+                    pb_grpc.InstructorServiceStub(channel),
+                    server.port,
+                    settings,
+                    mongo_client,
+                    blob_root,
+                    apps[0],
                 )
             finally:
                 await channel.close()
