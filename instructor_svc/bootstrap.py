@@ -25,7 +25,7 @@ from instructor_svc.app.objectives import Objectives
 from instructor_svc.config import InstructorSettings
 from instructor_svc.servicer import service_spec
 from lmw_common.breaker import GuardedDependency
-from lmw_common.db import create_engine, session_factory, upgrade_async
+from lmw_common.db import Database, upgrade_async
 from lmw_common.grpc_client import create_channel
 from lmw_common.grpc_server import ServiceSpec
 from lmw_common.mongo import create_mongo_client
@@ -42,7 +42,7 @@ async def migrate(settings: InstructorSettings) -> None:
 async def bootstrap(settings: InstructorSettings, runtime: Runtime) -> AsyncIterator[list[ServiceSpec]]:
     if settings.migrate_on_start:
         await migrate(settings)
-    engine = create_engine(settings.database_url)
+    database = Database(settings.database_url)
     mongo = create_mongo_client(settings.mongo_url, "instructor_svc")
     db = mongo[uri_parser.parse_uri(settings.mongo_url)["database"] or "instructor"]
     files_store, jobs_store = FileStore(db), JobStore(db)
@@ -60,7 +60,7 @@ async def bootstrap(settings: InstructorSettings, runtime: Runtime) -> AsyncIter
     try:
         await files_store.ensure_indexes()
         await jobs_store.ensure_indexes()
-        repo = CourseRepository(session_factory(engine))
+        repo = CourseRepository(database)
         access = CourseAccess(repo)
         sme = SmeClient(
             channels[0],
@@ -118,4 +118,4 @@ async def bootstrap(settings: InstructorSettings, runtime: Runtime) -> AsyncIter
         for channel in channels:
             await channel.close()
         await mongo.close()
-        await engine.dispose()
+        await database.dispose()

@@ -11,7 +11,7 @@ from learner_svc.adapters.repository import LearnerRepository
 from learner_svc.config import LearnerSettings
 from learner_svc.handlers import LearnerHandlers
 from learner_svc.servicer import service_spec
-from lmw_common.db import create_engine, session_factory, upgrade_async
+from lmw_common.db import Database, upgrade_async
 from lmw_common.grpc_client import create_channel
 from lmw_common.grpc_server import ServiceSpec
 from lmw_common.runtime import Runtime
@@ -27,7 +27,7 @@ async def migrate(settings: LearnerSettings) -> None:
 async def bootstrap(settings: LearnerSettings, runtime: Runtime) -> AsyncIterator[list[ServiceSpec]]:
     if settings.migrate_on_start:
         await migrate(settings)
-    engine = create_engine(settings.database_url)
+    db = Database(settings.database_url)
     channel = create_channel(
         settings.instructor_target,
         runtime.service_token,
@@ -35,7 +35,7 @@ async def bootstrap(settings: LearnerSettings, runtime: Runtime) -> AsyncIterato
         max_in_flight=runtime.common.max_in_flight_per_channel,
     )
     handlers = LearnerHandlers(
-        LearnerRepository(session_factory(engine)),
+        LearnerRepository(db),
         InstructorCourseCatalog(channel),
         runtime.tokens,
         runtime.common.access_token_ttl_s,
@@ -44,4 +44,4 @@ async def bootstrap(settings: LearnerSettings, runtime: Runtime) -> AsyncIterato
         yield [service_spec(handlers)]
     finally:
         await channel.close()
-        await engine.dispose()
+        await db.dispose()

@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from lmw_common.breaker import GuardedDependency
-from lmw_common.db import create_engine, session_factory, upgrade_async
+from lmw_common.db import Database, upgrade_async
 from lmw_common.grpc_client import create_channel
 from lmw_common.grpc_server import ServiceSpec
 from lmw_common.mongo import create_mongo_client
@@ -32,8 +32,8 @@ async def bootstrap(settings: OrchestratorSettings, runtime: Runtime) -> AsyncIt
     if settings.migrate_on_start:
         await migrate(settings)
     async with AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url)
-        stack.push_async_callback(engine.dispose)
+        postgres = Database(settings.database_url)
+        stack.push_async_callback(postgres.dispose)
         mongo = create_mongo_client(settings.mongo_url, "orchestrator_svc")
         stack.push_async_callback(mongo.close)
         db = database(mongo, settings.mongo_url)
@@ -48,7 +48,6 @@ async def bootstrap(settings: OrchestratorSettings, runtime: Runtime) -> AsyncIt
             stack.push_async_callback(ch.close)
             return ch
 
-        sessions = session_factory(engine)
         tutor = TutorStore(db)
         await tutor.ensure_indexes()
         sme = SmeClient(
@@ -62,14 +61,14 @@ async def bootstrap(settings: OrchestratorSettings, runtime: Runtime) -> AsyncIt
         )
         handlers = OrchestratorHandlers(
             settings,
-            OrchestratorRepository(sessions),
+            OrchestratorRepository(postgres),
             PreferenceStore(db),
             tutor,
             LearnerClient(channel(settings.learner_target)),
             InstructorClient(channel(settings.instructor_target)),
             sme,
             SingleFlight(
-                sessions,
+                postgres.sessions,
                 lease_s=settings.generation_lease_s,
                 poll_s=settings.generation_poll_s,
                 # A waiter gives up after a whole generation plus a lease (its holder died) have passed.

@@ -8,12 +8,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from instructor_svc.adapters.models import CourseRow, InstructorRow, ModuleRow, ObjectiveRow
 from instructor_svc.domain import Citation, Course, Instructor, Module, ModuleObjectives, Objective
+from lmw_common.db import Database
 
 
 class EmailTaken(Exception):
@@ -60,7 +61,7 @@ def _module(row: ModuleRow) -> Module:
     )
 
 
-def _course(row: CourseRow, modules: Sequence[ModuleRow] = ()) -> Course:
+def _course(row: CourseRow, modules: Sequence[ModuleRow | Module] = ()) -> Course:
     return Course(
         id=row.id,
         instructor_id=row.instructor_id,
@@ -70,13 +71,66 @@ def _course(row: CourseRow, modules: Sequence[ModuleRow] = ()) -> Course:
         materials_version=row.materials_version,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        modules=[_module(m) for m in sorted(modules, key=lambda m: m.position)],
+        modules=[
+            m if isinstance(m, Module) else _module(m) for m in sorted(modules, key=lambda m: m.position)
+        ],
         last_ingest_job_id=row.last_ingest_job_id,
     )
 
 
+def _citations(stored: list[dict] | None) -> tuple[Citation, ...]:
+    return tuple(Citation(**c) for c in stored or ())
+
+
 def _objective(row: ObjectiveRow) -> Objective:
-    return Objective(row.id, row.text, tuple(Citation(**c) for c in row.citations or ()))
+    return Objective(row.id, row.text, _citations(row.citations))
+
+
+# The hot reads are built once (SQLAlchemy then computes their cache keys once, not per call).
+_COURSE = select(CourseRow).where(CourseRow.id == bindparam("course_id"))
+# A course and its modules in one statement: the course's columns, then the module's, prefixed "m_" (one row
+# per module; one row with NULL module columns for a course without modules).
+_COURSE_WITH_MODULES = (
+    select(CourseRow.__table__, *(c.label(f"m_{c.name}") for c in ModuleRow.__table__.c))
+    .outerjoin(ModuleRow, ModuleRow.course_id == CourseRow.id)
+    .where(CourseRow.id == bindparam("course_id"))
+    .order_by(ModuleRow.position)
+)
+
+
+def _module_objectives_query(one_module: bool):
+    """A page of the course's modules (or one module), each with its objectives prefixed "o_" (one row per
+    objective; one row with NULL objective columns for a module without objectives)."""
+    modules = select(ModuleRow).where(ModuleRow.course_id == bindparam("course_id"))
+    if one_module:
+        modules = modules.where(ModuleRow.id == bindparam("module_id"))
+    page = (
+        modules.order_by(ModuleRow.position).offset(bindparam("offset")).limit(bindparam("limit")).subquery()
+    )
+    return (
+        select(page, *(c.label(f"o_{c.name}") for c in ObjectiveRow.__table__.c))
+        .outerjoin(ObjectiveRow, ObjectiveRow.module_id == page.c.id)
+        .order_by(page.c.position, ObjectiveRow.position)
+    )
+
+
+_MODULE_OBJECTIVES = {one_module: _module_objectives_query(one_module) for one_module in (False, True)}
+
+
+def _joined_module(row) -> Module | None:
+    if row.m_id is None:
+        return None
+    return Module(
+        id=row.m_id,
+        course_id=row.m_course_id,
+        title=row.m_title,
+        description=row.m_description,
+        position=row.m_position,
+        pass_mark=row.m_pass_mark,
+        objectives_version=row.m_objectives_version,
+        objectives_approved=row.m_objectives_approved,
+        objectives_stale=row.m_objectives_stale,
+    )
 
 
 def _citations_json(objective: Objective) -> list[dict]:
@@ -84,8 +138,9 @@ def _citations_json(objective: Objective) -> list[dict]:
 
 
 class CourseRepository:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, db: Database) -> None:
+        self._sessions = db.sessions
+        self._read = db.read
 
     # instructors
 
@@ -106,40 +161,32 @@ class CourseRepository:
                 raise EmailTaken(instructor.email) from exc
 
     async def get_instructor(self, instructor_id: str) -> Instructor | None:
-        async with self._sessions() as session:
-            row = await session.get(InstructorRow, instructor_id)
-            return _instructor(row) if row else None
+        rows = await self._read(select(InstructorRow).where(InstructorRow.id == instructor_id))
+        return _instructor(rows[0]) if rows else None
 
     async def credentials(self, email: str) -> tuple[Instructor, str] | None:
-        async with self._sessions() as session:
-            row = (
-                await session.execute(select(InstructorRow).where(InstructorRow.email == email))
-            ).scalar_one_or_none()
-            return (_instructor(row), row.password_hash) if row else None
+        rows = await self._read(select(InstructorRow).where(InstructorRow.email == email))
+        return (_instructor(rows[0]), rows[0].password_hash) if rows else None
 
     # courses
 
     async def course_header(self, course_id: str) -> Course | None:
         """The course without its modules (ownership and publication checks)."""
-        async with self._sessions() as session:
-            row = await session.get(CourseRow, course_id)
-            return _course(row) if row else None
+        rows = await self._read(_COURSE, {"course_id": course_id})
+        return _course(rows[0]) if rows else None
 
     async def get_course(self, course_id: str) -> Course | None:
-        async with self._sessions() as session:
-            row = await session.get(CourseRow, course_id)
-            if row is None:
-                return None
-            return (await self._with_modules(session, [row]))[0]
+        rows = await self._read(_COURSE_WITH_MODULES, {"course_id": course_id})
+        if not rows:
+            return None
+        return _course(rows[0], [m for m in map(_joined_module, rows) if m is not None])
 
-    async def _with_modules(self, session: AsyncSession, rows: Sequence[CourseRow]) -> list[Course]:
+    async def _with_modules(self, rows: Sequence[CourseRow]) -> list[Course]:
         """Courses with their modules, in two queries whatever their number."""
         by_course: dict[str, list[ModuleRow]] = defaultdict(list)
         if rows:
-            modules = await session.execute(
-                select(ModuleRow).where(ModuleRow.course_id.in_([r.id for r in rows]))
-            )
-            for module in modules.scalars():
+            modules = await self._read(select(ModuleRow).where(ModuleRow.course_id.in_([r.id for r in rows])))
+            for module in modules:
                 by_course[module.course_id].append(module)
         return [_course(r, by_course[r.id]) for r in rows]
 
@@ -184,9 +231,7 @@ class CourseRepository:
             .offset(offset)
             .limit(limit)
         )
-        async with self._sessions() as session:
-            rows = list((await session.execute(query)).scalars())
-            return await self._with_modules(session, rows)
+        return await self._with_modules(await self._read(query))
 
     async def list_published(self, offset: int, limit: int) -> list[Course]:
         query = (
@@ -196,9 +241,7 @@ class CourseRepository:
             .offset(offset)
             .limit(limit)
         )
-        async with self._sessions() as session:
-            rows = list((await session.execute(query)).scalars())
-            return await self._with_modules(session, rows)
+        return await self._with_modules(await self._read(query))
 
     async def materials_changed(self, course_id: str, now: datetime) -> int:
         """Bump the materials version and mark every module's existing objectives stale."""
@@ -269,9 +312,10 @@ class CourseRepository:
             return _module(row)
 
     async def get_module(self, course_id: str, module_id: str) -> Module | None:
-        async with self._sessions() as session:
-            row = await session.get(ModuleRow, module_id)
-            return _module(row) if row and row.course_id == course_id else None
+        rows = await self._read(
+            select(ModuleRow).where(ModuleRow.id == module_id, ModuleRow.course_id == course_id)
+        )
+        return _module(rows[0]) if rows else None
 
     async def update_module(
         self, course_id: str, module_id: str, values: dict, now: datetime
@@ -325,13 +369,21 @@ class CourseRepository:
     async def module_objectives(
         self, course_id: str, module_id: str | None, offset: int, limit: int
     ) -> list[ModuleObjectives]:
-        query = select(ModuleRow).where(ModuleRow.course_id == course_id)
-        if module_id:
-            query = query.where(ModuleRow.id == module_id)
-        query = query.order_by(ModuleRow.position).offset(offset).limit(limit)
-        async with self._sessions() as session:
-            modules = list((await session.execute(query)).scalars())
-            return await self._objectives_of(session, modules)
+        """The objectives of a page of the course's modules (or of one module), in one statement."""
+        rows = await self._read(
+            _MODULE_OBJECTIVES[bool(module_id)],
+            {"course_id": course_id, "module_id": module_id, "offset": offset, "limit": limit},
+        )
+        pages: dict[str, ModuleObjectives] = {}
+        for row in rows:
+            page = pages.get(row.id)
+            if page is None:
+                page = pages[row.id] = ModuleObjectives(
+                    row.id, row.objectives_version, row.objectives_approved, row.objectives_stale, []
+                )
+            if row.o_id is not None:
+                page.objectives.append(Objective(row.o_id, row.o_text, _citations(row.o_citations)))
+        return list(pages.values())
 
     async def _objectives_of(
         self, session: AsyncSession, modules: Sequence[ModuleRow]
@@ -443,10 +495,9 @@ class CourseRepository:
 
     async def objective_texts(self, course_id: str) -> dict[str, tuple[str, str]]:
         """objective id -> (text, module id) for every current objective of the course."""
-        async with self._sessions() as session:
-            rows = await session.execute(
-                select(ObjectiveRow.id, ObjectiveRow.text, ObjectiveRow.module_id)
-                .join(ModuleRow, ModuleRow.id == ObjectiveRow.module_id)
-                .where(ModuleRow.course_id == course_id)
-            )
-            return {oid: (text, mid) for oid, text, mid in rows}
+        rows = await self._read(
+            select(ObjectiveRow.id, ObjectiveRow.text, ObjectiveRow.module_id)
+            .join(ModuleRow, ModuleRow.id == ObjectiveRow.module_id)
+            .where(ModuleRow.course_id == course_id)
+        )
+        return {oid: (text, mid) for oid, text, mid in rows}

@@ -64,8 +64,7 @@ class Courses:
         return course
 
     async def get(self, caller: Principal, course_id: str) -> Course:
-        course = await self._access.readable(caller, course_id)
-        return await self._full(course.id)
+        return await self._access.readable(caller, course_id, with_modules=True)
 
     async def update(
         self, caller: Principal, course_id: str, title: str, description: str, mask: list[str]
@@ -100,7 +99,7 @@ class Courses:
         return rows[:size], next_offset_token(offset, size, len(rows))
 
     async def publish(self, caller: Principal, course_id: str) -> Course:
-        course = await self._full((await self._access.owned(caller, course_id)).id)
+        course = await self._access.owned(caller, course_id, with_modules=True)
         if course.published:
             return course
         missing: list[str] = []

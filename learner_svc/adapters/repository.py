@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from learner_svc.adapters.models import EnrollmentRow, LearnerRow, ModuleProgressRow, QuizAttemptRow
 from learner_svc.domain import (
@@ -19,6 +18,7 @@ from learner_svc.domain import (
     QuestionResult,
     QuizAttempt,
 )
+from lmw_common.db import Database
 
 # One learner's progress in one course in one round trip: the enrollment, then one row per module that has
 # progress or attempts (a single row with a NULL module when there is none); no row when not enrolled.
@@ -71,8 +71,9 @@ def _attempt(row: QuizAttemptRow) -> QuizAttempt:
 
 
 class LearnerRepository:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, db: Database) -> None:
+        self._sessions = db.sessions
+        self._read = db.read
 
     async def add_learner(self, learner: Learner, password_hash: str) -> None:
         async with self._sessions.begin() as session:
@@ -91,21 +92,20 @@ class LearnerRepository:
                 raise EmailTaken(learner.email) from exc
 
     async def get_learner(self, learner_id: str) -> Learner | None:
-        async with self._sessions() as session:
-            row = await session.get(LearnerRow, learner_id)
-            return _learner(row) if row else None
+        rows = await self._read(select(LearnerRow).where(LearnerRow.id == learner_id))
+        return _learner(rows[0]) if rows else None
 
     async def credentials(self, email: str) -> tuple[Learner, str] | None:
-        async with self._sessions() as session:
-            row = (
-                await session.execute(select(LearnerRow).where(LearnerRow.email == email))
-            ).scalar_one_or_none()
-            return (_learner(row), row.password_hash) if row else None
+        rows = await self._read(select(LearnerRow).where(LearnerRow.email == email))
+        return (_learner(rows[0]), rows[0].password_hash) if rows else None
 
     async def get_enrollment(self, learner_id: str, course_id: str) -> Enrollment | None:
-        async with self._sessions() as session:
-            row = await session.get(EnrollmentRow, (learner_id, course_id))
-            return _enrollment(row) if row else None
+        rows = await self._read(
+            select(EnrollmentRow).where(
+                EnrollmentRow.learner_id == learner_id, EnrollmentRow.course_id == course_id
+            )
+        )
+        return _enrollment(rows[0]) if rows else None
 
     async def enroll(self, learner_id: str, course_id: str, now: datetime) -> Enrollment:
         """Create or reactivate; an already active enrollment keeps its original time."""
@@ -147,8 +147,7 @@ class LearnerRepository:
             .offset(offset)
             .limit(limit)
         )
-        async with self._sessions() as session:
-            return [_enrollment(r) for r in (await session.execute(query)).scalars()]
+        return [_enrollment(r) for r in await self._read(query)]
 
     async def record_module_event(
         self, learner_id: str, course_id: str, module_id: str, completed: bool, now: datetime
@@ -208,8 +207,7 @@ class LearnerRepository:
         query = (
             query.order_by(QuizAttemptRow.submitted_at.desc(), QuizAttemptRow.id).offset(offset).limit(limit)
         )
-        async with self._sessions() as session:
-            return [_attempt(r) for r in (await session.execute(query)).scalars()]
+        return [_attempt(r) for r in await self._read(query)]
 
     async def course_progress(self, course_id: str, enrollments: list[Enrollment]) -> list[CourseProgress]:
         """Progress of several learners in one course with two queries, whatever their number."""
@@ -252,12 +250,7 @@ class LearnerRepository:
     async def one_course_progress(self, learner_id: str, course_id: str) -> CourseProgress | None:
         """`course_progress` of one learner (None when never enrolled), in one statement: the hot path of
         GetCourseProgress, which every orchestrator request makes."""
-        async with self._sessions() as session:
-            rows = (
-                await session.execute(
-                    _ONE_COURSE_PROGRESS, {"learner_id": learner_id, "course_id": course_id}
-                )
-            ).all()
+        rows = await self._read(_ONE_COURSE_PROGRESS, {"learner_id": learner_id, "course_id": course_id})
         if not rows:
             return None
         active, enrolled_at, unenrolled_at = rows[0][:3]
@@ -285,8 +278,7 @@ class LearnerRepository:
             .offset(offset)
             .limit(limit)
         )
-        async with self._sessions() as session:
-            return [_enrollment(r) for r in (await session.execute(query)).scalars()]
+        return [_enrollment(r) for r in await self._read(query)]
 
 
 def _result_dict(result: QuestionResult) -> dict:

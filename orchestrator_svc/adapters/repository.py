@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lmw_common.db import Database
 from orchestrator_svc.adapters.models import MasteryRow, ModuleContentRow, QuizResultRow, QuizRow
 from orchestrator_svc.domain import (
     Citation,
@@ -134,13 +134,19 @@ def _mastery(row: MasteryRow) -> Mastery:
     return Mastery(row.objective_id, row.module_id, row.p_mastery, row.answer_count)
 
 
+# Read by every dashboard (built once: SQLAlchemy computes its cache key once, not per call).
+_MASTERY = select(MasteryRow).where(
+    MasteryRow.learner_id == bindparam("learner_id"), MasteryRow.course_id == bindparam("course_id")
+)
+
 # Given the stored mastery of the quiz's objectives (missing ones absent), returns the new states.
 MasteryUpdate = Callable[[dict[str, Mastery]], list[Mastery]]
 
 
 class OrchestratorRepository:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, db: Database) -> None:
+        self._sessions = db.sessions
+        self._read = db.read
 
     # content
 
@@ -157,9 +163,8 @@ class OrchestratorRepository:
             .order_by(ModuleContentRow.created_at.desc())
             .limit(1)
         )
-        async with self._sessions() as session:
-            row = (await session.execute(query)).scalar_one_or_none()
-            return _content(row) if row else None
+        rows = await self._read(query)
+        return _content(rows[0]) if rows else None
 
     async def add_content(self, content_id: str, inputs_hash: str, content: ModuleContent) -> None:
         async with self._sessions.begin() as session:
@@ -181,14 +186,12 @@ class OrchestratorRepository:
             )
 
     async def content_versions(self, learner_id: str, module_id: str) -> int:
-        async with self._sessions() as session:
-            return (
-                await session.execute(
-                    select(func.count()).where(
-                        ModuleContentRow.learner_id == learner_id, ModuleContentRow.module_id == module_id
-                    )
-                )
-            ).scalar_one()
+        rows = await self._read(
+            select(func.count()).where(
+                ModuleContentRow.learner_id == learner_id, ModuleContentRow.module_id == module_id
+            )
+        )
+        return rows[0][0]
 
     # quizzes
 
@@ -199,22 +202,19 @@ class OrchestratorRepository:
             .order_by(QuizRow.ordinal.desc())
             .limit(1)
         )
-        async with self._sessions() as session:
-            row = (await session.execute(query)).scalar_one_or_none()
-            return _quiz(row) if row else None
+        rows = await self._read(query)
+        return _quiz(rows[0]) if rows else None
 
     async def quiz_by_ordinal(self, learner_id: str, module_id: str, ordinal: int) -> Quiz | None:
         query = select(QuizRow).where(
             QuizRow.learner_id == learner_id, QuizRow.module_id == module_id, QuizRow.ordinal == ordinal
         )
-        async with self._sessions() as session:
-            row = (await session.execute(query)).scalar_one_or_none()
-            return _quiz(row) if row else None
+        rows = await self._read(query)
+        return _quiz(rows[0]) if rows else None
 
     async def get_quiz(self, quiz_id: str) -> Quiz | None:
-        async with self._sessions() as session:
-            row = await session.get(QuizRow, quiz_id)
-            return _quiz(row) if row else None
+        rows = await self._read(select(QuizRow).where(QuizRow.id == quiz_id))
+        return _quiz(rows[0]) if rows else None
 
     async def add_quiz(self, quiz: Quiz, focus_objective_ids: list[str], objectives_version: int) -> Quiz:
         """Insert the draw unless (learner, module, ordinal) exists; returns the stored one either way."""
@@ -249,22 +249,17 @@ class OrchestratorRepository:
             QuizRow.course_id == course_id,
             QuizRow.submitted_attempt_id.is_(None),
         )
-        async with self._sessions() as session:
-            return [_quiz(r) for r in (await session.execute(query)).scalars()]
+        return [_quiz(r) for r in await self._read(query)]
 
     # results and mastery
 
     async def get_result(self, attempt_id: str) -> QuizResult | None:
-        async with self._sessions() as session:
-            row = await session.get(QuizResultRow, attempt_id)
-            return _result(row) if row else None
+        rows = await self._read(select(QuizResultRow).where(QuizResultRow.attempt_id == attempt_id))
+        return _result(rows[0]) if rows else None
 
     async def result_for_quiz(self, quiz_id: str) -> QuizResult | None:
-        async with self._sessions() as session:
-            row = (
-                await session.execute(select(QuizResultRow).where(QuizResultRow.quiz_id == quiz_id))
-            ).scalar_one_or_none()
-            return _result(row) if row else None
+        rows = await self._read(select(QuizResultRow).where(QuizResultRow.quiz_id == quiz_id))
+        return _result(rows[0]) if rows else None
 
     async def add_result(
         self, result: QuizResult, update_mastery: MasteryUpdate, now: datetime
@@ -355,9 +350,8 @@ class OrchestratorRepository:
         return stored
 
     async def is_recorded(self, attempt_id: str) -> bool:
-        async with self._sessions() as session:
-            row = await session.get(QuizResultRow, attempt_id)
-            return bool(row and row.recorded)
+        rows = await self._read(select(QuizResultRow.recorded).where(QuizResultRow.attempt_id == attempt_id))
+        return bool(rows and rows[0].recorded)
 
     async def mark_recorded(self, attempt_id: str) -> None:
         async with self._sessions.begin() as session:
@@ -372,24 +366,19 @@ class OrchestratorRepository:
             .order_by(QuizResultRow.submitted_at.desc())
             .limit(1)
         )
-        async with self._sessions() as session:
-            row = (await session.execute(query)).scalar_one_or_none()
-            return _result(row) if row else None
+        rows = await self._read(query)
+        return _result(rows[0]) if rows else None
 
     async def attempt_stats(self, learner_id: str, course_id: str) -> tuple[int, float]:
         query = select(func.count(), func.coalesce(func.avg(QuizResultRow.score), 0.0)).where(
             QuizResultRow.learner_id == learner_id, QuizResultRow.course_id == course_id
         )
-        async with self._sessions() as session:
-            count, average = (await session.execute(query)).one()
-            return int(count), float(average)
+        count, average = (await self._read(query))[0]
+        return int(count), float(average)
 
     async def mastery(self, learner_id: str, course_id: str) -> dict[str, Mastery]:
-        query = select(MasteryRow).where(
-            MasteryRow.learner_id == learner_id, MasteryRow.course_id == course_id
-        )
-        async with self._sessions() as session:
-            return {r.objective_id: _mastery(r) for r in (await session.execute(query)).scalars()}
+        rows = await self._read(_MASTERY, {"learner_id": learner_id, "course_id": course_id})
+        return {r.objective_id: _mastery(r) for r in rows}
 
 
 def _correct_counts(questions: Iterable[GradedQuestion]) -> dict[str, int]:
