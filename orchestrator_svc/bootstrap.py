@@ -65,7 +65,7 @@ async def bootstrap(settings: OrchestratorSettings, runtime: Runtime) -> AsyncIt
             PreferenceStore(db),
             tutor,
             LearnerClient(channel(settings.learner_target)),
-            InstructorClient(channel(settings.instructor_target)),
+            InstructorClient(channel(settings.instructor_target), settings.course_cache_ttl_s),
             sme,
             SingleFlight(
                 postgres.sessions,

@@ -19,6 +19,7 @@ from lmw.sme.v1 import sme_service_pb2_grpc as spb_grpc
 from lmw_common.breaker import GuardedDependency
 from lmw_common.errors import DomainError, NotFound, Unavailable, from_rpc_error
 from lmw_common.protoconv import from_timestamp, timestamp
+from lmw_common.ttl_cache import TtlCache
 from orchestrator_svc.domain import (
     AttemptSummary,
     Citation,
@@ -172,10 +173,16 @@ class LearnerClient:
 
 
 class InstructorClient:
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(self, channel: grpc.aio.Channel, course_ttl_s: float = 0.0) -> None:
         self._stub = ipb_grpc.InstructorServiceStub(channel)
+        # Every learner request needs its course's structure; many learners share a course.
+        self._courses: TtlCache[Course] = TtlCache(course_ttl_s)
 
     async def course(self, course_id: str) -> Course:
+        """The course and its modules, as instructor_svc said at most `course_ttl_s` seconds ago."""
+        return await self._courses.get(course_id, lambda: self._fetch_course(course_id))
+
+    async def _fetch_course(self, course_id: str) -> Course:
         response = await _unary(self._stub.GetCourse(ipb.GetCourseRequest(course_id=course_id)))
         c = response.course
         modules = tuple(

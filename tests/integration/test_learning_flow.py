@@ -8,6 +8,7 @@ learners of its own.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import grpc
 import psycopg
@@ -20,6 +21,7 @@ pytest.register_assert_rewrite("tests.integration.mesh")  # before the import be
 from google.protobuf.message import Message  # noqa: E402
 
 from lmw.common.v1 import common_pb2 as cpb  # noqa: E402
+from lmw.instructor.v1 import instructor_service_pb2 as ipb  # noqa: E402
 from lmw.learner.v1 import learner_service_pb2 as lpb  # noqa: E402
 from lmw.orchestrator.v1 import orchestrator_service_pb2 as opb  # noqa: E402
 from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
@@ -413,3 +415,31 @@ async def test_when_sme_is_down_cached_work_is_served_and_the_rest_fails_fast(me
         recovered.markdown.strip() and recovered.preferences.explanation_style == cpb.EXPLANATION_STYLE_VISUAL
     )
     assert not sme.breaker_open
+
+
+async def test_course_changes_reach_learners_within_the_course_cache_ttl(mesh, course):
+    """orchestrator_svc reuses a course's structure for ORCHESTRATOR_COURSE_CACHE_TTL_S: an instructor's change
+    is not seen at once, and is seen once the TTL has passed."""
+    _, _, o = await enrolled(mesh, course, "Cached")
+    ttl = mesh.settings["orchestrator"].course_cache_ttl_s
+    assert ttl > 0
+    board = opb.GetDashboardRequest(course_id=course.course_id)
+    title = (await o.GetDashboard(board)).dashboard.modules[0].title
+    instructor = mesh.instructor_stub(course.instructor_token)
+
+    async def rename(new_title: str) -> None:
+        await instructor.UpdateModule(
+            ipb.UpdateModuleRequest(
+                course_id=course.course_id, module_id=course.module_ids[0], title=new_title
+            )
+        )
+
+    await rename("Renamed while cached")
+    changed_at = time.monotonic()
+    try:
+        assert (await o.GetDashboard(board)).dashboard.modules[0].title == title  # the structure read before
+        while (await o.GetDashboard(board)).dashboard.modules[0].title != "Renamed while cached":
+            assert time.monotonic() - changed_at < ttl + 3, "the change never reached the learner"
+            await asyncio.sleep(0.2)
+    finally:
+        await rename(title)
