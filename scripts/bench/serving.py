@@ -13,8 +13,8 @@ path with a load generator in a separate process (`wrk` with a Lua script, else 
 - gRPC directly: learner_svc `GetCourseProgress` with a learner token (full interceptor stack + database),
   and an echo RPC behind the project's server factory (interceptor, JWT, access check) with a token;
 - baselines, measured in the same run with the same server settings: a stock Strawberry schema without
-  extensions and a bare Starlette JSON endpoint (both on uvicorn with the BFF's settings), and a bare grpc.aio
-  echo RPC.
+  extensions, the same schema with Strawberry's ParserCache and ValidationCache only, and a bare Starlette
+  JSON endpoint (all on uvicorn with the BFF's settings), and a bare grpc.aio echo RPC.
 
 Each path is printed as a ratio to its baseline. Then isolation: cached `moduleContent` idle, and again while
 a background loop forces content generation for other learners (preferences changed, then read: a cache miss
@@ -526,7 +526,8 @@ def verify_refused(port: int, method: str, message: bytes) -> None:
 
 
 class Baselines:
-    """The baseline servers as child processes (stock Strawberry, bare Starlette, bare and stacked echo)."""
+    """The baseline servers as child processes (stock and cached Strawberry, bare Starlette, bare and stacked
+    echo)."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
@@ -718,7 +719,7 @@ async def measure(
         "PYTHONUNBUFFERED": "1",
     }
     baselines = Baselines(env)
-    baselines.start(["stock", "starlette", "grpc-echo", "grpc-stack"])
+    baselines.start(["stock", "cached", "starlette", "grpc-echo", "grpc-stack"])
     runs: dict[str, Run] = {}
     c, d, t = args.connections, args.duration, args.threads
     readers = prepared.readers
@@ -743,6 +744,12 @@ async def measure(
         "stock_strawberry": (
             HttpTarget(
                 f"http://127.0.0.1:{baselines.ports['stock']}/graphql", (gql_body(Q_TRIVIAL),), (None,)
+            ),
+            "Query",
+        ),
+        "cached_strawberry": (
+            HttpTarget(
+                f"http://127.0.0.1:{baselines.ports['cached']}/graphql", (gql_body(Q_TRIVIAL),), (None,)
             ),
             "Query",
         ),
@@ -850,6 +857,8 @@ RATIOS = [
     ("bff_trivial", "stock_strawberry", "BFF GraphQL layer vs stock Strawberry ({ __typename })", 5.0),
     ("bff_trivial", "starlette", "BFF { __typename } vs bare Starlette JSON", None),
     ("stock_strawberry", "starlette", "stock Strawberry vs bare Starlette JSON", None),
+    ("cached_strawberry", "stock_strawberry", "Strawberry with its two caches only vs stock", None),
+    ("bff_trivial", "cached_strawberry", "BFF vs Strawberry with its two caches only", None),
     ("catalog", "bff_trivial", "catalog first page vs BFF { __typename }", None),
     ("module_content", "bff_trivial", "cached moduleContent vs BFF { __typename }", 0.35),
     ("dashboard", "bff_trivial", "dashboard vs BFF { __typename }", None),

@@ -4,6 +4,9 @@
 
 KIND:
 - `stock`:      a stock Strawberry schema (no extensions) on Strawberry's ASGI view, in a Starlette app;
+- `cached`:     the same schema with Strawberry's ParserCache and ValidationCache only (the cheapest
+                configuration Strawberry offers: what the BFF's own extensions and middleware add shows
+                against it);
 - `starlette`:  a bare Starlette endpoint that reads the body and answers a constant JSON document;
 - `grpc-echo`:  a bare grpc.aio server with one echo RPC (bytes in, the same bytes out), no interceptors;
 - `grpc-stack`: the same echo behind the project's own server factory (`lmw_common.grpc_server.start_server`:
@@ -28,7 +31,7 @@ if str(REPO_ROOT) not in sys.path:
 ECHO_METHOD = "/lmw.bench.v1.EchoService/Echo"
 
 
-def stock_app():
+def stock_app(extensions=()):
     import strawberry
     from starlette.applications import Starlette
     from starlette.routing import Route
@@ -40,8 +43,14 @@ def stock_app():
         def hello(self) -> str:
             return "world"
 
-    graphql = GraphQL(strawberry.Schema(query=Query), graphql_ide=None)
+    graphql = GraphQL(strawberry.Schema(query=Query, extensions=list(extensions)), graphql_ide=None)
     return Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"])])
+
+
+def cached_app():
+    from strawberry.extensions import ParserCache, ValidationCache
+
+    return stock_app([ParserCache, ValidationCache])
 
 
 def starlette_app():
@@ -63,7 +72,7 @@ def serve_http(kind: str, port: int) -> None:
     from bff.__main__ import server_options
     from bff.config import BffSettings
 
-    factory = "stock_app" if kind == "stock" else "starlette_app"
+    factory = {"stock": "stock_app", "cached": "cached_app", "starlette": "starlette_app"}[kind]
     options = server_options(BffSettings(port=port))
     # An import string (not an object), so BFF_WORKERS > 1 works here as it does for the BFF.
     uvicorn.run(f"serving_servers:{factory}", factory=True, app_dir=str(Path(__file__).parent), **options)
@@ -114,7 +123,7 @@ async def serve_grpc(kind: str, port: int) -> None:
 def main() -> None:
     kind, port = sys.argv[1], int(sys.argv[2])
     os.chdir(REPO_ROOT)
-    if kind in ("stock", "starlette"):
+    if kind in ("stock", "cached", "starlette"):
         serve_http(kind, port)
     elif kind in ("grpc-echo", "grpc-stack"):
         asyncio.run(serve_grpc(kind, port))
