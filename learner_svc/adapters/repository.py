@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
@@ -41,6 +42,20 @@ _ONE_COURSE_PROGRESS = text(
      WHERE e.learner_id = :learner_id AND e.course_id = :course_id
     """
 )
+
+
+@functools.cache
+def _attempts_query(filters: tuple[str, ...]):
+    """Newest attempts first, filtered on the given columns; one statement per filter combination, built once
+    (ListQuizAttempts backs every dashboard)."""
+    query = select(QuizAttemptRow)
+    for name in filters:
+        query = query.where(getattr(QuizAttemptRow, name) == bindparam(name))
+    return (
+        query.order_by(QuizAttemptRow.submitted_at.desc(), QuizAttemptRow.id)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
 
 
 class EmailTaken(Exception):
@@ -197,17 +212,11 @@ class LearnerRepository:
     async def list_attempts(
         self, learner_id: str | None, course_id: str | None, module_id: str | None, offset: int, limit: int
     ) -> list[QuizAttempt]:
-        query = select(QuizAttemptRow)
-        if learner_id:
-            query = query.where(QuizAttemptRow.learner_id == learner_id)
-        if course_id:
-            query = query.where(QuizAttemptRow.course_id == course_id)
-        if module_id:
-            query = query.where(QuizAttemptRow.module_id == module_id)
-        query = (
-            query.order_by(QuizAttemptRow.submitted_at.desc(), QuizAttemptRow.id).offset(offset).limit(limit)
-        )
-        return [_attempt(r) for r in await self._read(query)]
+        filters = {"learner_id": learner_id, "course_id": course_id, "module_id": module_id}
+        given = tuple(name for name, value in filters.items() if value)
+        params = {name: filters[name] for name in given}
+        rows = await self._read(_attempts_query(given), {**params, "offset": offset, "limit": limit})
+        return [_attempt(r) for r in rows]
 
     async def course_progress(self, course_id: str, enrollments: list[Enrollment]) -> list[CourseProgress]:
         """Progress of several learners in one course with two queries, whatever their number."""
