@@ -50,8 +50,9 @@ class OrchestratorSettings(ServiceSettings):
     tutor_history_messages: int = Field(6, ge=0, le=50)
 
     dashboard_recent_results: int = Field(10, ge=1, le=100)
-    # How long a course's structure (modules, versions) read from instructor_svc is reused: an instructor's
-    # change reaches learners within this many seconds. 0 asks instructor_svc on every request.
+    # How long a course's structure (modules, versions) and the objectives shown on dashboards, read from
+    # instructor_svc, are reused: an instructor's change reaches learners within this many seconds (content
+    # and quiz generation always read the objectives afresh). 0 asks instructor_svc on every request.
     course_cache_ttl_s: float = Field(5.0, ge=0, le=300)
 
     @model_validator(mode="after")

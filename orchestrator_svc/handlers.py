@@ -514,7 +514,7 @@ class OrchestratorHandlers:
         progress, course, objectives, attempts, preferences, mastery = await _enrolled_first(
             self._learners.course_progress(learner, course_id),
             self._instructors.course(course_id),
-            self._instructors.objectives(course_id),
+            self._instructors.shown_objectives(course_id),
             self._learners.recent_attempts(learner, course_id, self._s.dashboard_recent_results),
             self._prefs.get(learner, course_id),
             self._repo.mastery(learner, course_id),
@@ -549,7 +549,7 @@ class OrchestratorHandlers:
         _, course, objectives, stats, mastery, questions = await _enrolled_first(
             self._learners.course_progress(learner, course_id),
             self._instructors.course(course_id),
-            self._instructors.objectives(course_id),
+            self._instructors.shown_objectives(course_id),
             self._repo.attempt_stats(learner, course_id),
             self._repo.mastery(learner, course_id),
             self._tutor.question_count(learner, course_id),

@@ -177,6 +177,7 @@ class InstructorClient:
         self._stub = ipb_grpc.InstructorServiceStub(channel)
         # Every learner request needs its course's structure; many learners share a course.
         self._courses: TtlCache[Course] = TtlCache(course_ttl_s)
+        self._shown_objectives: TtlCache[dict[str, ModuleObjectives]] = TtlCache(course_ttl_s)
 
     async def course(self, course_id: str) -> Course:
         """The course and its modules, as instructor_svc said at most `course_ttl_s` seconds ago."""
@@ -200,7 +201,8 @@ class InstructorClient:
         return Course(c.id, c.title, c.description, c.published, c.materials_version, modules)
 
     async def objectives(self, course_id: str, module_id: str = "") -> dict[str, ModuleObjectives]:
-        """The objectives of one module, or of every module of the course, by module id."""
+        """The objectives of one module, or of every module of the course, by module id (what generation
+        works from: always asked afresh)."""
         found: dict[str, ModuleObjectives] = {}
         token = ""
         for _ in range(100):  # pages; a course has far fewer modules than 100 pages of them
@@ -222,6 +224,11 @@ class InstructorClient:
             if not token:
                 break
         return found
+
+    async def shown_objectives(self, course_id: str) -> dict[str, ModuleObjectives]:
+        """Every module's objectives as shown to learners (dashboard, analytics), as instructor_svc said at
+        most `course_ttl_s` seconds ago. Shared between callers: read it, never change it."""
+        return await self._shown_objectives.get(course_id, lambda: self.objectives(course_id))
 
 
 @dataclass(frozen=True, slots=True)
