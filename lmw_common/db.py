@@ -21,6 +21,11 @@ def async_url(url: str) -> str:
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
+def libpq_url(url: str) -> str:
+    """The same database as a plain libpq URL (for a psycopg connection of its own)."""
+    return make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def create_engine(url: str, pool_size: int = 10, **options: Any) -> AsyncEngine:
     return create_async_engine(
         async_url(url),

@@ -7,12 +7,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from lmw_common.breaker import GuardedDependency
+from lmw_common.change_feed import ChangeFeed
 from lmw_common.db import Database, upgrade_async
 from lmw_common.grpc_client import create_channel
 from lmw_common.grpc_server import ServiceSpec
 from lmw_common.mongo import create_mongo_client
 from lmw_common.runtime import Runtime
 from orchestrator_svc.adapters.clients import InstructorClient, LearnerClient, SmeClient
+from orchestrator_svc.adapters.learner_cache import LearnerCache
 from orchestrator_svc.adapters.mongo_stores import PreferenceStore, TutorStore, database
 from orchestrator_svc.adapters.repository import OrchestratorRepository
 from orchestrator_svc.adapters.single_flight import SingleFlight
@@ -59,12 +61,28 @@ async def bootstrap(settings: OrchestratorSettings, runtime: Runtime) -> AsyncIt
             ),
             settings.sme_timeout_s,
         )
-        handlers = OrchestratorHandlers(
-            settings,
+        repo, preferences, learners = (
             OrchestratorRepository(postgres),
             PreferenceStore(db),
-            tutor,
             LearnerClient(channel(settings.learner_target)),
+        )
+        feed = ChangeFeed(postgres, settings.database_url, "orchestrator_learner_state")
+        learner_cache = LearnerCache(
+            learners,
+            preferences,
+            repo,
+            ttl_s=settings.learner_cache_ttl_s,
+            recent_results=settings.dashboard_recent_results,
+            feed=feed,
+        )
+        feed.start(learner_cache.heard, learner_cache.clear)
+        stack.push_async_callback(feed.close)
+        handlers = OrchestratorHandlers(
+            settings,
+            repo,
+            preferences,
+            tutor,
+            learners,
             InstructorClient(channel(settings.instructor_target), settings.course_cache_ttl_s),
             sme,
             SingleFlight(
@@ -74,6 +92,7 @@ async def bootstrap(settings: OrchestratorSettings, runtime: Runtime) -> AsyncIt
                 # A waiter gives up after a whole generation plus a lease (its holder died) have passed.
                 wait_timeout_s=settings.sme_timeout_s + settings.generation_lease_s + 5,
             ),
+            learner_cache,
         )
         stack.push_async_callback(handlers.close)  # first out: before the databases and channels close
         yield [service_spec(handlers)]

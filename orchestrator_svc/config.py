@@ -54,6 +54,10 @@ class OrchestratorSettings(ServiceSettings):
     # instructor_svc, are reused: an instructor's change reaches learners within this many seconds (content
     # and quiz generation always read the objectives afresh). 0 asks instructor_svc on every request.
     course_cache_ttl_s: float = Field(5.0, ge=0, le=300)
+    # How long a learner's progress, preferences, recent results and mastery in a course are reused. Changes
+    # made through orchestrator_svc drop them at once on every replica (PostgreSQL NOTIFY); an enrollment
+    # change made in learner_svc is seen within this many seconds. 0 reads them on every request.
+    learner_cache_ttl_s: float = Field(5.0, ge=0, le=300)
 
     @model_validator(mode="after")
     def _check(self) -> OrchestratorSettings:

@@ -34,6 +34,7 @@ from lmw_common.errors import (
 from lmw_common.pagination import decode_token, encode_token, page_size
 from orchestrator_svc import bkt, grading
 from orchestrator_svc.adapters.clients import InstructorClient, LearnerClient, SmeClient
+from orchestrator_svc.adapters.learner_cache import LearnerCache
 from orchestrator_svc.adapters.mongo_stores import PreferenceStore, TutorStore
 from orchestrator_svc.adapters.repository import AttemptConflict, OrchestratorRepository
 from orchestrator_svc.adapters.single_flight import SingleFlight
@@ -95,12 +96,14 @@ class OrchestratorHandlers:
         instructors: InstructorClient,
         sme: SmeClient,
         flight: SingleFlight,
+        learner_cache: LearnerCache,
     ) -> None:
         self._s = settings
         self._repo = repo
         self._prefs = preferences
         self._tutor = tutor
         self._learners = learners
+        self._cache = learner_cache
         self._instructors = instructors
         self.sme = sme
         self.flight = flight
@@ -128,8 +131,8 @@ class OrchestratorHandlers:
     async def get_preferences(self, caller: Principal, course_id: str) -> tuple[Preferences, bool]:
         learner = _learner_only(caller)
         course_id = v.identifier(course_id, "course_id")
-        await self._require_enrolled(learner, course_id, active=False)
-        stored = await self._prefs.get(learner, course_id)
+        await self._enrollment(learner, course_id, active=False)
+        stored = await self._cache.stored_preferences(learner, course_id)
         return (stored, False) if stored else (DEFAULT_PREFERENCES, True)
 
     async def set_preferences(
@@ -142,8 +145,9 @@ class OrchestratorHandlers:
             _choice(explanation_style, "preferences.explanation_style", EXPLANATION_STYLES),
             _choice(language, "preferences.language", LANGUAGE_LEVELS),
         )
-        await self._require_enrolled(learner, course_id, active=True)
+        await self._enrollment(learner, course_id, active=True, fresh=True)
         await self._prefs.put(learner, course_id, preferences)
+        await self._cache.changed(learner, course_id)
         return preferences
 
     # module content
@@ -188,10 +192,11 @@ class OrchestratorHandlers:
         module_id = v.identifier(module_id, "module_id")
         # The preferences are read beside the checks (one round trip less); the checks' errors come first.
         ctx, preferences = await _all(
-            self._module_context(learner, course_id, module_id), self._preferences(learner, course_id)
+            self._module_context(learner, course_id, module_id), self._cache.preferences(learner, course_id)
         )
         if not ctx.progress.of(module_id).started:  # opening a module starts it
             await self._learners.record_module_event(learner, course_id, module_id, completed=False)
+            await self._cache.changed(learner, course_id)
         return ctx, preferences
 
     async def _ensure_content(
@@ -375,7 +380,7 @@ class OrchestratorHandlers:
         quiz_id = v.identifier(quiz_id, "quiz_id")
         attempt_id = v.identifier(attempt_id, "attempt_id")
         v.bounded_list(answers, "answers", MAX_ANSWERS)
-        ctx = await self._module_context(learner, course_id, module_id)
+        ctx = await self._module_context(learner, course_id, module_id, fresh=True)
         existing = await self._repo.get_result(attempt_id)
         if existing is not None:
             return await self._replay(existing, learner, quiz_id)
@@ -433,8 +438,11 @@ class OrchestratorHandlers:
         return existing
 
     async def _record(self, result: QuizResult) -> None:
-        await self._learners.record_quiz_attempt(result)
-        await self._repo.mark_recorded(result.attempt_id)
+        try:
+            await self._learners.record_quiz_attempt(result)
+            await self._repo.mark_recorded(result.attempt_id)
+        finally:  # the result changed mastery, the record progress and recent results
+            await self._cache.changed(result.learner_id, result.course_id)
 
     def _trace(self, current: dict[str, Mastery], quiz: Quiz, questions) -> list[Mastery]:
         """BKT over the answers in question order, starting from the stored state (or p_init)."""
@@ -466,12 +474,13 @@ class OrchestratorHandlers:
         learner = _learner_only(caller)
         course_id = v.identifier(course_id, "course_id")
         module_id = v.identifier(module_id, "module_id")
-        ctx = await self._module_context(learner, course_id, module_id)
+        ctx = await self._module_context(learner, course_id, module_id, fresh=True)
         progress = ctx.progress.of(module_id)
         if not progress.completed:
             if not progress.passed and not await self._passed_but_unrecorded(learner, module_id):
                 raise FailedPrecondition("pass the module's quiz before completing it", "QUIZ_NOT_PASSED")
             await self._learners.record_module_event(learner, course_id, module_id, completed=True)
+            await self._cache.changed(learner, course_id)
         following = ctx.course.next_after(module_id)
         if following is None:
             return "", True
@@ -491,7 +500,7 @@ class OrchestratorHandlers:
 
         async def warm() -> None:
             try:
-                preferences = await self._preferences(learner, course.id)
+                preferences = await self._cache.preferences(learner, course.id)
                 await self._ensure_content(learner, course, module, preferences)
             except asyncio.CancelledError:
                 raise
@@ -511,13 +520,13 @@ class OrchestratorHandlers:
     async def dashboard(self, caller: Principal, learner_id: str, course_id: str) -> Dashboard:
         learner = _own_or_service(caller, learner_id)
         course_id = v.identifier(course_id, "course_id")
-        progress, course, objectives, attempts, preferences, mastery = await _enrolled_first(
-            self._learners.course_progress(learner, course_id),
+        progress, course, objectives, attempts, preferences, mastery = await _all(
+            self._enrollment(learner, course_id, active=False),
             self._instructors.course(course_id),
             self._instructors.shown_objectives(course_id),
-            self._learners.recent_attempts(learner, course_id, self._s.dashboard_recent_results),
-            self._prefs.get(learner, course_id),
-            self._repo.mastery(learner, course_id),
+            self._cache.recent_results(learner, course_id),
+            self._cache.preferences(learner, course_id),
+            self._cache.mastery(learner, course_id),
         )
         modules = tuple(
             ModuleSummary(
@@ -537,7 +546,7 @@ class OrchestratorHandlers:
             modules=modules,
             completed_module_count=completed,
             progress=completed / len(course.modules) if course.modules else 0.0,
-            preferences=preferences or DEFAULT_PREFERENCES,
+            preferences=preferences,
             recent_results=tuple(attempts),
             mastery=tuple(self._mastery_view(course, objectives, mastery)),
             next_step=next_step(course, progress),
@@ -546,12 +555,12 @@ class OrchestratorHandlers:
     async def learner_analytics(self, caller: Principal, learner_id: str, course_id: str) -> LearnerAnalytics:
         learner = _own_or_service(caller, learner_id)
         course_id = v.identifier(course_id, "course_id")
-        _, course, objectives, stats, mastery, questions = await _enrolled_first(
-            self._learners.course_progress(learner, course_id),
+        _, course, objectives, stats, mastery, questions = await _all(
+            self._enrollment(learner, course_id, active=False),
             self._instructors.course(course_id),
             self._instructors.shown_objectives(course_id),
             self._repo.attempt_stats(learner, course_id),
-            self._repo.mastery(learner, course_id),
+            self._cache.mastery(learner, course_id),
             self._tutor.question_count(learner, course_id),
         )
         view = self._mastery_view(course, objectives, mastery)
@@ -651,41 +660,49 @@ class OrchestratorHandlers:
         before = decode_token(token).get("before")
         if before is not None and (not isinstance(before, int) or not 0 < before < 2**63):  # MongoDB: int64
             raise InvalidArgument("page_token is not valid", "INVALID_PAGE_TOKEN")
-        await self._require_enrolled(learner, course_id, active=False)
+        await self._enrollment(learner, course_id, active=False)
         rows = await self._tutor.recent(learner, course_id, size + 1, before)
         page = rows[:size]
         next_token = encode_token({"before": page[-1][0]}) if len(rows) > size else ""
         return [m for _, m in reversed(page)], next_token
 
-    # access
+    # access: cached facts may grant, but a refusal is always checked afresh
 
-    async def _require_enrolled(self, learner: str, course_id: str, *, active: bool) -> CourseProgress:
-        progress = await self._learners.course_progress(learner, course_id)
-        return _check_enrollment(progress, active)
+    async def _enrollment(
+        self, learner: str, course_id: str, *, active: bool, fresh: bool = False
+    ) -> CourseProgress:
+        """The learner's progress in the course, for a learner enrolled in it (actively, with `active`)."""
+        progress = await self._cache.progress(learner, course_id, fresh=fresh)
+        if not fresh and not _enrolled(progress, active):
+            progress = await self._cache.progress(learner, course_id, fresh=True)
+        if not _enrolled(progress, active):
+            raise PermissionDenied("the learner is not enrolled in this course", "NOT_ENROLLED")
+        return progress
 
     async def _enrolled_course(
-        self, learner: str, course_id: str, *, active: bool
+        self, learner: str, course_id: str, *, active: bool, fresh: bool = False
     ) -> tuple[Course, CourseProgress]:
-        progress, course = await _enrolled_first(
-            self._learners.course_progress(learner, course_id),
+        # Concurrently, but a caller who is not enrolled learns nothing else (not even whether it exists).
+        progress, course = await _all(
+            self._enrollment(learner, course_id, active=active, fresh=fresh),
             self._instructors.course(course_id),
-            active=active,
         )
         return course, progress
 
-    async def _module_context(self, learner: str, course_id: str, module_id: str) -> ModuleContext:
-        course, progress = await self._enrolled_course(learner, course_id, active=True)
+    async def _module_context(
+        self, learner: str, course_id: str, module_id: str, *, fresh: bool = False
+    ) -> ModuleContext:
+        course, progress = await self._enrolled_course(learner, course_id, active=True, fresh=fresh)
         module = course.module(module_id)
         if module is None:
             raise NotFound("module not found in this course", "MODULE_NOT_FOUND")
         if not is_unlocked(course, progress, module_id):
+            if not fresh:
+                return await self._module_context(learner, course_id, module_id, fresh=True)
             raise FailedPrecondition(
                 "complete the previous modules first", "MODULE_LOCKED", module_id=module_id
             )
         return ModuleContext(learner, course, module, progress)
-
-    async def _preferences(self, learner: str, course_id: str) -> Preferences:
-        return await self._prefs.get(learner, course_id) or DEFAULT_PREFERENCES
 
 
 def _learner_only(caller: Principal) -> str:
@@ -706,24 +723,8 @@ def _own_or_service(caller: Principal, learner_id: str) -> str:
     return caller.subject
 
 
-def _check_enrollment(progress: CourseProgress | None, active: bool) -> CourseProgress:
-    if progress is None or (active and not progress.active):
-        raise PermissionDenied("the learner is not enrolled in this course", "NOT_ENROLLED")
-    return progress
-
-
-async def _enrolled_first(progress_call: Awaitable, *others: Awaitable, active: bool = False) -> list:
-    """Run the enrollment check and the other lookups concurrently, but report the enrollment first: a
-    caller who is not enrolled learns nothing else (not even whether the course exists)."""
-    results = await asyncio.gather(progress_call, *others, return_exceptions=True)
-    first = results[0]
-    if isinstance(first, BaseException):
-        raise first
-    _check_enrollment(first, active)
-    for r in results[1:]:
-        if isinstance(r, BaseException):
-            raise r
-    return results
+def _enrolled(progress: CourseProgress | None, active: bool) -> bool:
+    return progress is not None and (progress.active or not active)
 
 
 async def _all(*calls: Awaitable) -> list:

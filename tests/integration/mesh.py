@@ -79,15 +79,19 @@ class Mesh:
     def instructor_stub(self, token: str | None = None) -> ipb_grpc.InstructorServiceStub:
         return ipb_grpc.InstructorServiceStub(self._authed("instructor", token))
 
-    def orchestrator_stub(self, token: str | None = None) -> opb_grpc.OrchestratorServiceStub:
-        return opb_grpc.OrchestratorServiceStub(self._authed("orchestrator", token))
+    def orchestrator_stub(
+        self, token: str | None = None, port: int | None = None
+    ) -> opb_grpc.OrchestratorServiceStub:
+        """orchestrator_svc, or another replica of it on `port` (see `orchestrator_replica`)."""
+        return opb_grpc.OrchestratorServiceStub(self._authed("orchestrator", token, port))
 
     def sme_stub(self, token: str | None = None) -> spb_grpc.SmeServiceStub:
         return spb_grpc.SmeServiceStub(self._authed("sme", token))
 
-    def _authed(self, service: str, token: str | None) -> grpc.aio.Channel:
+    def _authed(self, service: str, token: str | None, port: int | None = None) -> grpc.aio.Channel:
         interceptors = _bearer(token) if token else []
-        channel = grpc.aio.insecure_channel(self.targets[service], interceptors=interceptors)
+        target = f"127.0.0.1:{port}" if port else self.targets[service]
+        channel = grpc.aio.insecure_channel(target, interceptors=interceptors)
         self._channels.append(channel)
         return channel
 
@@ -105,6 +109,15 @@ class Mesh:
         stack = AsyncExitStack()
         await stack.enter_async_context(serving("sme_svc", self.settings["sme"], sme_bootstrap))
         self._sme_stack = stack
+
+    @asynccontextmanager
+    async def orchestrator_replica(self, **overrides: Any) -> AsyncIterator[int]:
+        """One more orchestrator_svc replica on the same databases and services; yields its port."""
+        from orchestrator_svc.bootstrap import bootstrap
+
+        settings = self.settings["orchestrator"].model_copy(update={"port": free_port(), **overrides})
+        async with serving("orchestrator_svc", settings, bootstrap):
+            yield settings.port
 
     async def close_channels(self) -> None:
         for channel in self._channels:

@@ -443,3 +443,54 @@ async def test_course_changes_reach_learners_within_the_course_cache_ttl(mesh, c
             await asyncio.sleep(0.2)
     finally:
         await rename(title)
+
+
+async def eventually(probe, what: str, within_s: float = 3.0):
+    deadline = time.monotonic() + within_s
+    while not (result := await probe()):
+        assert time.monotonic() < deadline, f"{what} did not happen within {within_s} s"
+        await asyncio.sleep(0.05)
+    return result
+
+
+async def test_replicas_show_each_others_changes_at_once(mesh, course):
+    """Two more orchestrator replicas that keep what they read about a learner for a minute: what the learner
+    changes through one of them, the other shows at once (the change feed), and no refusal rests on what a
+    replica kept (a learner refused before enrolling is let in as soon as they enroll)."""
+    _, token = await sign_up_learner(mesh, "Replicated")
+    c, (m1, m2) = course.course_id, course.module_ids
+    board = opb.GetDashboardRequest(course_id=c)
+    async with (
+        mesh.orchestrator_replica(learner_cache_ttl_s=60) as port_a,
+        mesh.orchestrator_replica(learner_cache_ttl_s=60) as port_b,
+    ):
+        a, b = mesh.orchestrator_stub(token, port_a), mesh.orchestrator_stub(token, port_b)
+        assert await expect(grpc.StatusCode.PERMISSION_DENIED, b.GetDashboard(board)) == "NOT_ENROLLED"
+        await mesh.learner_stub(token).Enroll(lpb.EnrollRequest(course_id=c))
+        before = (await b.GetDashboard(board)).dashboard
+        assert before.preferences.detail_level == cpb.DETAIL_LEVEL_MODERATE and not before.recent_quiz_results
+
+        mine = cpb.Preferences(
+            detail_level=cpb.DETAIL_LEVEL_BRIEF,
+            explanation_style=cpb.EXPLANATION_STYLE_PRACTICAL,
+            language=cpb.LANGUAGE_LEVEL_TECHNICAL,
+        )
+        await a.SetPreferences(opb.SetPreferencesRequest(course_id=c, preferences=mine))
+
+        async def preferences_shown():
+            return (await b.GetDashboard(board)).dashboard.preferences == mine
+
+        await eventually(preferences_shown, "replica B showing the preferences set through A")
+
+        passed = await pass_quiz(mesh, a, course, 0, "replicated-pass")
+        await a.CompleteModule(opb.CompleteModuleRequest(course_id=c, module_id=m1))
+
+        async def completion_shown():
+            shown = (await b.GetDashboard(board)).dashboard
+            return [r.attempt_id for r in shown.recent_quiz_results] == [passed.attempt_id] and [
+                m.status for m in shown.modules
+            ] == [opb.MODULE_STATUS_COMPLETED, opb.MODULE_STATUS_AVAILABLE]
+
+        await eventually(completion_shown, "replica B showing the module completed through A")
+        unlocked = (await b.GetModuleContent(content_request(course, 1))).content
+        assert unlocked.module_id == m2 and unlocked.preferences == mine

@@ -106,3 +106,40 @@ async def test_the_least_recently_used_entries_leave_first():
     await cache.get("c", load)  # value 3; "b" leaves
     assert await cache.get("a", load) == "value 1"
     assert await cache.get("b", load) == "value 4"
+
+
+async def test_an_invalidated_key_loads_afresh():
+    load = Loader()
+    cache = TtlCache(60.0)
+    assert await cache.get("a", load) == "value 1"
+    assert await cache.get("b", load) == "value 2"
+    cache.invalidate("a")
+    assert await cache.get("a", load) == "value 3"
+    assert await cache.get("b", load) == "value 2"  # other keys stay
+    cache.clear()
+    assert await cache.get("b", load) == "value 4"
+
+
+async def test_a_load_under_way_when_its_key_is_invalidated_is_not_kept():
+    """It may have read the state from before the change: its waiters get it, later callers do not."""
+    gate = asyncio.Event()
+    calls = 0
+
+    async def load() -> str:
+        nonlocal calls
+        calls += 1
+        seen = f"value {calls}"  # what the database said when the load started
+        await gate.wait()
+        return seen
+
+    cache = TtlCache(60.0)
+    before = asyncio.ensure_future(cache.get("a", load))
+    await asyncio.sleep(0)
+    cache.invalidate("a")
+    after = asyncio.ensure_future(cache.get("a", load))  # a load of its own, not the stale one
+    await asyncio.sleep(0)
+    gate.set()
+    assert await before == "value 1"
+    assert await after == "value 2"
+    assert await cache.get("a", load) == "value 2"
+    assert calls == 2
