@@ -17,10 +17,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bff.config import BffSettings
 from bff.errors import from_grpc_error
+from lmw.instructor.v1 import instructor_service_pb2 as ipb
 from lmw.instructor.v1 import instructor_service_pb2_grpc as instructor_grpc
 from lmw.learner.v1 import learner_service_pb2_grpc as learner_grpc
 from lmw.orchestrator.v1 import orchestrator_service_pb2_grpc as orchestrator_grpc
 from lmw_common.grpc_client import create_channel
+from lmw_common.ttl_cache import TtlCache
 
 T = TypeVar("T")
 
@@ -50,6 +52,11 @@ class Clients:
         }
         self._channels: dict[str, grpc.aio.Channel] = {}
         self._stubs: dict[str, Any] = {}
+        # Public data, shared by every caller of this process for `course_cache_ttl_s`.
+        self.published_courses: TtlCache[ipb.Course] = TtlCache(settings.course_cache_ttl_s)
+        self.anonymous_catalog: TtlCache[ipb.ListPublishedCoursesResponse] = TtlCache(
+            settings.course_cache_ttl_s, max_entries=64
+        )
 
     def channel(self, name: str) -> grpc.aio.Channel:
         channel = self._channels.get(name)

@@ -40,6 +40,17 @@ class Loaders:
 
         return await asyncio.gather(*(one(course_id) for course_id in course_ids))
 
+    async def enrolled_course(self, course_id: str) -> ipb.Course:
+        """A course the caller was just shown to be enrolled in (their enrollments, their dashboard). Published
+        courses are public (the catalog shows them to anyone), so they are shared between callers for a few
+        seconds; a draft is always asked for with the caller's own token."""
+        course = self._clients.published_courses.peek(course_id)
+        if course is None:
+            course = await self.course.load(course_id)
+            if course.published:
+                self._clients.published_courses.put(course_id, course)
+        return course
+
     def prime_course(self, course: ipb.Course) -> None:
         """Remember a course read or changed by this operation (replacing what was loaded before)."""
         if course.id:

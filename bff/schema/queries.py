@@ -77,10 +77,18 @@ class Query:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Course]:
         async def fetch(size: int, token: str):
-            page = await unary(
-                clients(info).instructor.ListPublishedCourses(
-                    ipb.ListPublishedCoursesRequest(page_size=size, page_token=token)
+            async def list_page() -> ipb.ListPublishedCoursesResponse:
+                return await unary(
+                    clients(info).instructor.ListPublishedCourses(
+                        ipb.ListPublishedCoursesRequest(page_size=size, page_token=token)
+                    )
                 )
+
+            # Anonymous pages are the same for everyone; a caller with a token is asked for with it (a bad
+            # token is refused here as everywhere).
+            anonymous = context(info).token is None
+            page = await (
+                clients(info).anonymous_catalog.get((size, token), list_page) if anonymous else list_page()
             )
             return page.courses, page.next_page_token
 
@@ -119,7 +127,7 @@ class Query:
                 opb.GetDashboardRequest(learner_id=learner_id or "", course_id=course_id)
             )
         )
-        if selects(info, "course"):
+        if selects(info, "course") and clients(info).published_courses.peek(course_id) is None:
             # Course details in parallel with the dashboard; Dashboard.course then reads the loader's cache
             # (and reports a failed load there).
             response, _ = await asyncio.gather(

@@ -4,7 +4,9 @@ driven through GraphQL over httpx's ASGI transport, with a gRPC client intercept
 - nested `myCourses { ... course { ... } }` costs one ListEnrollments plus one GetCourse per DISTINCT course,
   run concurrently with bounded parallelism (the DataLoader), however often a course is referenced;
 - uploads stream in 256 KiB chunks and stop at BFF_MAX_UPLOAD_BYTES while streaming (nothing is stored);
-- cursor pagination maps onto the services' page tokens.
+- cursor pagination maps onto the services' page tokens;
+- published courses shown on enrollments and anonymous catalog pages are shared between requests for
+  BFF_COURSE_CACHE_TTL_S; drafts and callers with a token always reach instructor_svc.
 """
 
 from __future__ import annotations
@@ -70,6 +72,32 @@ class CallCounter(grpc.aio.UnaryUnaryClientInterceptor):
             self._in_flight[name] -= 1
 
 
+@contextlib.asynccontextmanager
+async def counted_bff(settings: BffSettings):
+    """The BFF app with a CallCounter on its channels, served in process through httpx."""
+    app = create_app(settings)
+    counter = CallCounter()
+    # create_channel builds its channel with grpc.aio.insecure_channel: add the counter after its own
+    # interceptors, so it sees the metadata they add.
+    real = grpc.aio.insecure_channel
+
+    def counted(target, options=None, compression=None, interceptors=None):
+        return real(target, options, compression, [*(interceptors or []), counter])
+
+    grpc.aio.insecure_channel = counted
+    try:
+        app.state.clients.open()
+    finally:
+        grpc.aio.insecure_channel = real
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bff", timeout=120) as http,
+    ):
+        yield SimpleNamespace(
+            client=GraphQLClient("http://bff/graphql", http=http), counter=counter, app=app, settings=settings
+        )
+
+
 @pytest.fixture(scope="module")
 async def stack(postgres, mongo, common_settings, tmp_path_factory):
     """learner, instructor and sme in-process on free ports, and the BFF app with counted channels."""
@@ -112,28 +140,9 @@ async def stack(postgres, mongo, common_settings, tmp_path_factory):
             orchestrator_target=f"127.0.0.1:{free_port()}",
             loader_concurrency=LOADER_CONCURRENCY,
             max_upload_bytes=600 * 1024,
+            course_cache_ttl_s=0,  # every operation reaches instructor_svc: the DataLoader is what is tested
         )
-        app = create_app(settings)
-        counter = CallCounter()
-        # create_channel builds its channel with grpc.aio.insecure_channel: add the counter after its own
-        # interceptors, so it sees the metadata they add.
-        real = grpc.aio.insecure_channel
-
-        def counted(target, options=None, compression=None, interceptors=None):
-            return real(target, options, compression, [*(interceptors or []), counter])
-
-        grpc.aio.insecure_channel = counted
-        try:
-            app.state.clients.open()
-        finally:
-            grpc.aio.insecure_channel = real
-        await stack.enter_async_context(app.router.lifespan_context(app))
-        http = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bff", timeout=120)
-        )
-        yield SimpleNamespace(
-            client=GraphQLClient("http://bff/graphql", http=http), counter=counter, app=app, settings=settings
-        )
+        yield await stack.enter_async_context(counted_bff(settings))
 
 
 async def sign_up(client: GraphQLClient, role: str) -> GraphQLClient:
@@ -267,6 +276,40 @@ async def test_dashboard_course_and_errors_are_mapped(stack, enrolled):
     assert failure.value.codes == ["UNAUTHENTICATED"]
     me = await enrolled.teacher.execute("{ me { __typename role ... on Instructor { email } } }")
     assert me["me"]["__typename"] == "Instructor" and me["me"]["role"] == "INSTRUCTOR"
+
+
+async def test_published_courses_and_anonymous_catalog_pages_are_shared_for_a_while(stack, enrolled):
+    async with counted_bff(stack.settings.model_copy(update={"course_cache_ttl_s": 60})) as bff:
+        student = bff.client.as_user(enrolled.student.token)
+        mine = "{ myCourses(first: 10) { edges { node { course { id title } } } } }"
+        first = await student.execute(mine)
+        assert bff.counter.calls["GetCourse"] == COURSES
+        bff.counter.reset()
+        assert await student.execute(mine) == first  # the published courses, shared for the TTL
+        assert bff.counter.calls["GetCourse"] == 0 and bff.counter.calls["ListEnrollments"] == 1
+
+        # course(id) is asked for with the caller's token every time: instructor_svc decides who sees what.
+        bff.counter.reset()
+        for _ in range(2):
+            await bff.client.as_user(enrolled.teacher.token).execute(
+                "query($c: ID!) { course(id: $c) { id } }", {"c": enrolled.courses[0]}
+            )
+        assert bff.counter.calls["GetCourse"] == 2
+
+        # Anonymous catalog pages are shared; a caller with a token is asked for with it every time.
+        catalog = "{ catalog(first: 10) { edges { node { id } } } }"
+        bff.counter.reset()
+        pages = [await bff.client.execute(catalog) for _ in range(3)]
+        assert pages[0] == pages[2] and {e["node"]["id"] for e in pages[0]["catalog"]["edges"]} >= set(
+            enrolled.courses
+        )
+        assert bff.counter.calls["ListPublishedCourses"] == 1
+        for _ in range(2):
+            await student.execute(catalog)
+        assert bff.counter.calls["ListPublishedCourses"] == 3
+        with pytest.raises(GraphQLFailure) as failure:
+            await bff.client.as_user("not-a-token").execute(catalog)
+        assert failure.value.codes == ["UNAUTHENTICATED"]
 
 
 class EndlessUpload:
