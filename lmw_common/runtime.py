@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import uvloop
 
 from lmw_common.auth import ServiceTokenProvider, TokenService
 from lmw_common.config import ConfigurationError, LmwSettings, ServiceSettings
@@ -43,8 +46,17 @@ async def serving(name: str, settings: ServiceSettings, bootstrap: Bootstrap) ->
             await running.stop(settings.shutdown_grace_s)
 
 
+def freeze_startup_objects() -> None:
+    """Leave what start-up built (modules, schemas, channels, models) out of every later garbage collection:
+    a full collection otherwise walks all of it, a pause of 100 ms and more on a small machine, which every
+    request in flight at that moment waits out."""
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(name: str, settings: ServiceSettings, bootstrap: Bootstrap) -> None:
     async with serving(name, settings, bootstrap) as running:
+        freeze_startup_objects()
         print(f"{name} listening on {settings.host}:{running.port}", flush=True)
         await running.wait_for_signal()
 
@@ -67,6 +79,7 @@ def main(
         log.info("migrations applied")
         return
     try:
-        asyncio.run(serve(name, settings, bootstrap))
+        # uvloop: grpc.aio, psycopg and pymongo run on it; a gRPC call costs about a tenth less CPU.
+        uvloop.run(serve(name, settings, bootstrap))
     except ConfigurationError as exc:
         sys.exit(f"{name}: {exc}")
