@@ -46,6 +46,11 @@ class BffSettings(ServiceSettings):
     loader_concurrency: int = Field(8, ge=1, le=100)
     # Upper bound of concurrent calls on each of the three channels.
     max_in_flight_per_channel: int = Field(200, ge=1)
+    # Log every HTTP request (one JSON line with status and milliseconds). Failed (status >= 400) and slow
+    # requests are logged either way.
+    access_log: bool = False
+    # A request that takes at least this many milliseconds is logged as slow.
+    slow_request_ms: float = Field(1000.0, gt=0)
     # Serve GraphiQL at GET /graphql (text/html).
     graphiql: bool = True
     # Browser origins allowed to call the API from another origin (CORS and websockets), as a JSON list,

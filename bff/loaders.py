@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,11 +22,20 @@ from lmw.instructor.v1 import instructor_service_pb2 as ipb
 
 
 class Loaders:
+    """Made for every operation; each loader only when the operation first uses it."""
+
     def __init__(self, clients: Clients, concurrency: int) -> None:
         self._clients = clients
+        self._concurrency = concurrency
+
+    @functools.cached_property
+    def course(self) -> DataLoader[str, ipb.Course]:
+        return DataLoader(load_fn=self._load_courses)
+
+    @functools.cached_property
+    def _slots(self) -> asyncio.Semaphore:
         # One bound for the whole operation: batches dispatched in different ticks share it.
-        self._slots = asyncio.Semaphore(concurrency)
-        self.course: DataLoader[str, ipb.Course] = DataLoader(load_fn=self._load_courses)
+        return asyncio.Semaphore(self._concurrency)
 
     async def _load_courses(self, course_ids: list[str]) -> Sequence[ipb.Course | BaseException]:
         async def one(course_id: str) -> ipb.Course | BaseException:

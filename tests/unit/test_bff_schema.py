@@ -345,3 +345,70 @@ def test_an_unexpected_exception_reaches_the_client_masked(monkeypatch, caplog):
     assert error["message"] == "Internal server error" and "hunter2" not in response.text
     assert error["extensions"] == {"code": "INTERNAL", "reason": "INTERNAL", "requestId": "rq-1"}
     assert "hunter2" in caplog.text  # the details go to the log only
+
+
+JSON_POSTS = [
+    {"query": "{ __typename }"},
+    {"query": "query Q($c: ID!) { course(id: $c) { title } }", "variables": {"c": "c1"}},
+    {"query": "query A { __typename } query B { me { id } }", "operationName": "B"},
+    {"query": "query A { __typename } query B { me { id } }"},  # which one? (HTTP 400)
+    {"query": "query A { __typename }", "operationName": "Nope"},
+    {"query": "{ nope }"},  # validation error
+    {"query": "{ __typename"},  # syntax error
+    {"query": "query($x: Int!) { __typename }", "variables": {"x": "no"}},  # bad variable
+    {"query": 'mutation { logIn(role: LEARNER, email: "a@example.org", password: "x") { token } }'},
+    {"query": 'subscription { jobProgress(jobId: "j") { state } }'},  # only streamed (HTTP 400 here)
+    {"query": "{ __typename }", "variables": ["not", "an", "object"]},
+    {"query": "{ __typename }", "operationName": 7},
+    {"query": "{ __typename }", "extensions": "no"},
+    {"query": 42},
+    {"variables": {}},
+    [{"query": "{ __typename }"}],  # a batch
+]
+
+
+@pytest.mark.parametrize("body", JSON_POSTS, ids=lambda b: str(b)[:50])
+def test_json_posts_are_answered_as_strawberrys_view_would(body):
+    """The BFF executes a JSON POST straight through the schema; the answer, errors included, is the one
+    Strawberry's own view gives (the app's view class is swapped for its base class to get that one)."""
+    import strawberry.asgi
+
+    from bff import app as bff_app
+
+    def answer(view_class) -> tuple[int, str, object]:
+        original = bff_app.BffGraphQL.__call__
+        if view_class is not None:
+            bff_app.BffGraphQL.__call__ = view_class.__call__
+        try:
+            with TestClient(create_app(settings(call_timeout_s=1))) as client:
+                response = client.post("/graphql", json=body, headers={"authorization": "Bearer x"})
+        finally:
+            bff_app.BffGraphQL.__call__ = original
+        kind = response.headers["content-type"].split(";")[0]
+        return response.status_code, kind, response.json() if kind == "application/json" else response.text
+
+    assert answer(None) == answer(strawberry.asgi.GraphQL)
+
+
+@pytest.mark.parametrize("body", [b"{not json", b'"a string"', b"42", b"null"])
+def test_a_body_that_is_not_a_json_object_is_a_bad_request(body):
+    with TestClient(create_app(settings())) as client:
+        response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "JSON" in response.text
+
+
+def test_a_plain_json_post_does_not_go_through_the_view(monkeypatch):
+    import strawberry.asgi
+
+    async def refuse(self, request, *args, **kwargs):
+        raise AssertionError("the view ran")
+
+    monkeypatch.setattr(strawberry.asgi.GraphQL, "run", refuse)
+    with TestClient(create_app(settings())) as client:
+        plain = client.post(
+            "/graphql",
+            json={"query": "query($n: Boolean!) { __typename @include(if: $n) }", "variables": {"n": True}},
+        )
+        assert plain.json() == {"data": {"__typename": "Query"}}
+        with pytest.raises(AssertionError, match="the view ran"):
+            client.post("/graphql", json=[{"query": "{ __typename }"}])  # a batch is the view's
