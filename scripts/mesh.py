@@ -52,13 +52,15 @@ class ServiceDef:
     module: str
     color: str
     grpc: bool = True
+    # CPU niceness: on the shared cores of a local run, request serving goes before bulk inference work.
+    niceness: int = 0
 
 
 SERVICES: tuple[ServiceDef, ...] = (
     ServiceDef("learner", "learner_svc", "36"),
     ServiceDef("instructor", "instructor_svc", "35"),
     ServiceDef("orchestrator", "orchestrator_svc", "33"),
-    ServiceDef("sme", "sme_svc", "32"),
+    ServiceDef("sme", "sme_svc", "32", niceness=10),
     ServiceDef("bff", "bff", "34", grpc=False),
 )
 SERVICE_NAMES = tuple(s.name for s in SERVICES)
@@ -79,6 +81,7 @@ if sys.platform.startswith("linux"):
     ctypes.CDLL(None).prctl(1, signal.SIGTERM)
     if os.getppid() != int(os.environ.pop("LMW_MESH_PARENT", os.getppid())):
         sys.exit(0)
+os.nice(int(sys.argv[2]))
 sys.argv = [sys.argv[1]]
 runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
 """
@@ -399,7 +402,7 @@ class Mesh:
 
     def _spawn(self, service: ServiceDef, env: dict[str, str]) -> None:
         process = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, service.module],
+            [sys.executable, "-c", _BOOT, service.module, str(service.niceness)],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
