@@ -127,7 +127,7 @@ class Query:
                 opb.GetDashboardRequest(learner_id=learner_id or "", course_id=course_id)
             )
         )
-        if selects(info, "course") and clients(info).published_courses.peek(course_id) is None:
+        if clients(info).published_courses.peek(course_id) is None and selects(info, "course"):
             # Course details in parallel with the dashboard; Dashboard.course then reads the loader's cache
             # (and reports a failed load there).
             response, _ = await asyncio.gather(
