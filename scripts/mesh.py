@@ -81,7 +81,14 @@ if sys.platform.startswith("linux"):
     ctypes.CDLL(None).prctl(1, signal.SIGTERM)
     if os.getppid() != int(os.environ.pop("LMW_MESH_PARENT", os.getppid())):
         sys.exit(0)
-os.nice(int(sys.argv[2]))
+niceness = int(sys.argv[2])
+if niceness:
+    os.nice(niceness)
+    try:  # the child leads a session of its own: with autogroups its group's niceness is what counts
+        with open("/proc/self/autogroup", "w") as group:
+            group.write(str(niceness))
+    except OSError:
+        pass
 sys.argv = [sys.argv[1]]
 runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
 """

@@ -1,6 +1,6 @@
 """Serving benchmark: throughput and latency of the hot read paths, end to end through the real mesh.
 
-    .venv/bin/python scripts/bench/serving.py [--json FILE] [--connections 16] [--duration 8]
+    .venv/bin/python scripts/bench/serving.py [--json FILE] [--connections 16] [--duration 6] [--rounds 3]
 
 Starts the real mesh (`scripts.mesh.Mesh`: embedded PostgreSQL, the MongoDB-wire server, the four services and
 the BFF as `python -m bff`, i.e. its production uvicorn settings) in a temporary data dir on free ports,
@@ -16,9 +16,11 @@ path with a load generator in a separate process (`wrk` with a Lua script, else 
   extensions, the same schema with Strawberry's ParserCache and ValidationCache only, and a bare Starlette
   JSON endpoint (all on uvicorn with the BFF's settings), and a bare grpc.aio echo RPC.
 
-Each path is printed as a ratio to its baseline. Then isolation: cached `moduleContent` idle, and again while
-a background loop forces content generation for other learners (preferences changed, then read: a cache miss
-that goes through sme_svc); the p99 ratio is printed. `--json FILE` writes every figure as one JSON object.
+Every path runs once per round, the rounds one after the other; figures are the medians of the rounds, and
+each ratio to a baseline is the median of the per-round ratios (a path and its baseline measured minutes apart
+at most). Then isolation, in as many rounds: cached `moduleContent` idle, and again while a background loop
+forces content generation for other learners (preferences changed, then read: a cache miss that goes through
+sme_svc); the p99 ratio is printed. `--json FILE` writes every figure, every round's too, as one JSON object.
 Figures on a shared machine are noisy: compare the ratios of one run, and look at the load average printed.
 """
 
@@ -720,7 +722,6 @@ async def measure(
     }
     baselines = Baselines(env)
     baselines.start(["stock", "cached", "starlette", "grpc-echo", "grpc-stack"])
-    runs: dict[str, Run] = {}
     c, d, t = args.connections, args.duration, args.threads
     readers = prepared.readers
     course, module = prepared.course_id, prepared.module_ids[0]
@@ -769,12 +770,15 @@ async def measure(
         run.cpu_us_per_request = CpuMeter.per_request(before, meter.sample(), run.requests)
         return run
 
+    rounds: dict[str, list[Run]] = {}
+
+    def record(run: Run) -> None:
+        rounds.setdefault(run.name, []).append(run)
+        _show(run)
+
     try:
-        for name, (target, expect) in targets.items():
+        for target, expect in targets.values():
             verify_http(target, expect)
-            runs[name] = await metered(http_load(name, target, http_tool, c, d, t, scratch))
-            verify_http(target, expect)
-            _show(runs[name])
 
         progress_request = lpb.GetCourseProgressRequest(
             learner_id=readers[0].id, course_id=course
@@ -802,44 +806,89 @@ async def measure(
             ("grpc_course_progress", mesh.ports.learner, PROGRESS_METHOD, readers[0].token, progress_ok),
         ]
         verify_refused(baselines.ports["grpc-stack"], ECHO_METHOD, progress_request)
-        for name, port, method, token, check in grpc_paths:
+        for _, port, method, token, check in grpc_paths:
             verify_grpc(port, method, progress_request, token, check)
-            runs[name] = await metered(
-                grpc_load(name, port, method, progress_request, token, c, d, t, scratch)
-            )
+        # Every path once per round, in the same order, so that a baseline and the paths compared with it
+        # are measured close together in time whatever the machine's other load does; medians are reported.
+        for number in range(1, args.rounds + 1):
+            print(f" round {number} of {args.rounds}", flush=True)
+            for name, (target, _) in targets.items():
+                record(await metered(http_load(name, target, http_tool, c, d, t, scratch)))
+            for name, port, method, token, _ in grpc_paths:
+                record(
+                    await metered(grpc_load(name, port, method, progress_request, token, c, d, t, scratch))
+                )
+        for target, expect in targets.values():
+            verify_http(target, expect)
+        for _, port, method, token, check in grpc_paths:
             verify_grpc(port, method, progress_request, token, check)
-            _show(runs[name])
     finally:
         baselines.stop()
 
     isolation: dict[str, Any] = {}
     if not args.skip_isolation and prepared.background:
         target, expect = targets["module_content"]
-        idle = await metered(http_load("module_content_idle", target, http_tool, c, d, t, scratch))
-        _show(idle)
-        loop = GenerationLoop(mesh.graphql_url, course, module, prepared.background)
-        task = asyncio.create_task(loop.run())
-        await asyncio.sleep(2.0)  # the loop is generating before the measurement starts
-        generated_before = loop.generated
-        busy = await metered(http_load("module_content_busy", target, http_tool, c, d, t, scratch))
-        generated_during = loop.generated - generated_before
-        loop.stop()
-        await task
+        generations, failures, seconds = [], 0, []
+        per_round = len(prepared.background) // args.rounds
+        for number in range(args.rounds):
+            record(await metered(http_load("module_content_idle", target, http_tool, c, d, t, scratch)))
+            # Learners of this round only: each of their reads is a preference combination not read before.
+            learners = prepared.background[number * per_round : (number + 1) * per_round]
+            loop = GenerationLoop(mesh.graphql_url, course, module, learners)
+            task = asyncio.create_task(loop.run())
+            await asyncio.sleep(2.0)  # the loop is generating before the measurement starts
+            generated_before = loop.generated
+            busy = await metered(http_load("module_content_busy", target, http_tool, c, d, t, scratch))
+            generations.append(loop.generated - generated_before)
+            busy.note = f"{generations[-1]} generations during the run"
+            loop.stop()
+            await task
+            failures += loop.failed
+            seconds += loop.seconds
+            record(busy)
         verify_http(target, expect)
-        busy.note = f"{generated_during} generations during the run"
-        _show(busy)
+        idle, busy = (
+            median_run(rounds.pop("module_content_idle")),
+            median_run(rounds.pop("module_content_busy")),
+        )
         isolation = {
             "idle": asdict(idle),
             "busy": asdict(busy),
-            "background_learners": len(prepared.background),
-            "generations_during_run": generated_during,
-            "generation_failures": loop.failed,
-            "generation_median_s": round(statistics.median(loop.seconds), 3) if loop.seconds else None,
+            "background_learners": per_round,
+            "generations_during_runs": generations,
+            "generation_failures": failures,
+            "generation_median_s": round(statistics.median(seconds), 3) if seconds else None,
             "p99_ratio_busy_to_idle": ratio(busy.p99_ms, idle.p99_ms),
             "p50_ratio_busy_to_idle": ratio(busy.p50_ms, idle.p50_ms),
             "rps_ratio_busy_to_idle": ratio(busy.rps, idle.rps),
         }
-    return {"runs": {k: asdict(v) for k, v in runs.items()}, "isolation": isolation}
+    runs = {name: median_run(measured) for name, measured in rounds.items()}
+    return {
+        "runs": {k: asdict(v) for k, v in runs.items()},
+        "rounds": {k: [asdict(r) for r in v] for k, v in rounds.items()},
+        "isolation": isolation,
+    }
+
+
+def median_run(runs: list[Run]) -> Run:
+    """Each figure the median of the rounds (CPU per request too); errors summed."""
+    first = runs[0]
+    names = {n for r in runs for n in r.cpu_us_per_request}
+    return Run(
+        first.name,
+        first.tool,
+        first.connections,
+        statistics.median(r.seconds for r in runs),
+        {n: round(statistics.median(r.cpu_us_per_request.get(n, 0) for r in runs)) for n in sorted(names)},
+        sum(r.requests for r in runs),
+        statistics.median(r.rps for r in runs),
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p95_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        max(r.max_ms for r in runs),
+        sum(r.errors for r in runs),
+        "; ".join(r.note for r in runs if r.note),
+    )
 
 
 def _show(run: Run) -> None:
@@ -868,10 +917,18 @@ RATIOS = [
 P99_GOALS = {"module_content": 25.0, "dashboard": 40.0}
 
 
+def paired_ratio(rounds: dict[str, list[dict]], path: str, baseline: str) -> dict:
+    """The throughput ratio in each round (path and baseline measured minutes apart at most), and their
+    median: what drifts on a shared machine between rounds cancels out."""
+    per_round = [ratio(a["rps"], b["rps"]) for a, b in zip(rounds[path], rounds[baseline], strict=True)]
+    return {"ratio": statistics.median(per_round), "per_round": per_round}
+
+
 def report(figures: dict) -> None:
     runs = figures["runs"]
     print(
-        f"\nServing paths ({figures['connections']} connections, {figures['duration_s']:g} s each; "
+        f"\nServing paths, medians of {figures['rounds']} rounds ({figures['connections']} connections, "
+        f"{figures['duration_s']:g} s a path and round; "
         f"load average {figures['load_average_start']} at start, {figures['load_average_end']} at end)\n"
     )
     rows = []
@@ -890,15 +947,18 @@ def report(figures: dict) -> None:
             ]
         )
     print_table(["path", "tool", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "p99 goal"], rows)
-    print("\nThroughput ratios (same run)\n")
+    print("\nThroughput ratios (median of the rounds' ratios; each round's in brackets)\n")
     rows = []
     for entry in figures["ratios"]:
         goal = entry["goal"]
         verdict = (
             "" if goal is None else f">= {goal:g}: {'met' if (entry['ratio'] or 0) >= goal else 'NOT met'}"
         )
-        rows.append([entry["label"], "–" if entry["ratio"] is None else f"{entry['ratio']:.3f}", verdict])
-    print_table(["ratio", "x", "goal"], rows)
+        each = ", ".join(f"{r:.2f}" for r in entry["per_round"])
+        rows.append(
+            [entry["label"], "–" if entry["ratio"] is None else f"{entry['ratio']:.3f}", f"[{each}]", verdict]
+        )
+    print_table(["ratio", "x", "rounds", "goal"], rows)
     names = sorted({k for r in runs.values() for k in r.get("cpu_us_per_request", {})})
     if names:
         print("\nCPU per request, microseconds, by process (user + system)\n")
@@ -908,7 +968,7 @@ def report(figures: dict) -> None:
     if iso:
         print(
             f"\nIsolation: cached moduleContent p99 {iso['idle']['p99_ms']:.2f} ms idle, {iso['busy']['p99_ms']:.2f} ms "
-            f"with {iso['background_learners']} learners generating ({iso['generations_during_run']} generations in the run, "
+            f"with {iso['background_learners']} learners generating ({', '.join(map(str, iso['generations_during_runs']))} generations in the runs, "
             f"median {iso['generation_median_s']} s each): p99 ratio {iso['p99_ratio_busy_to_idle']} "
             f"(goal <= 2: {'met' if (iso['p99_ratio_busy_to_idle'] or 99) <= 2 else 'NOT met'}); "
             f"throughput ratio {iso['rps_ratio_busy_to_idle']}"
@@ -946,14 +1006,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", metavar="FILE", help="write the figures as one JSON object")
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients (default 16)")
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds per path (default 8)")
+    parser.add_argument("--duration", type=float, default=6.0, help="seconds per path and round (default 6)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds over every path; medians are reported (default 3)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="load generator threads (default 1)")
     parser.add_argument("--tool", choices=["auto", "wrk", "hey"], default="auto", help="HTTP load generator")
     parser.add_argument(
         "--readers", type=int, default=8, help="learners whose cached content is read (default 8)"
     )
     parser.add_argument(
-        "--background", type=int, default=2, help="learners generating during isolation (default 2)"
+        "--background",
+        type=int,
+        default=2,
+        help="learners generating during isolation, per round (default 2)",
     )
     parser.add_argument("--skip-isolation", action="store_true")
     parser.add_argument(
@@ -981,12 +1047,13 @@ def main() -> int:
     mesh = BenchMesh(data_dir, Ports.free(), printer=printer, log_level=args.log_level, show_level="WARNING")
     try:
         mesh.start()
-        prepared = asyncio.run(prepare(mesh, args.readers, args.background, mesh.say))
+        prepared = asyncio.run(prepare(mesh, args.readers, args.background * args.rounds, mesh.say))
         if args.hold:
             hold(args.hold, mesh, prepared)
             return 0
         print(
-            f"\nload ({http_tool}, h2load): {args.connections} connections, {args.duration:g} s per path",
+            f"\nload ({http_tool}, h2load): {args.connections} connections, {args.duration:g} s per path, "
+            f"{args.rounds} rounds",
             flush=True,
         )
         measured = asyncio.run(measure(args, mesh, prepared, http_tool, scratch))
@@ -999,6 +1066,7 @@ def main() -> int:
         "benchmark": "serving",
         "connections": args.connections,
         "duration_s": args.duration,
+        "rounds": args.rounds,
         "http_tool": http_tool,
         "grpc_tool": "h2load",
         "load_average_start": load_start,
@@ -1009,18 +1077,13 @@ def main() -> int:
         "prepared": prepared.stats,
         "runs": runs,
         "ratios": [
-            {
-                "path": a,
-                "baseline": b,
-                "label": label,
-                "ratio": ratio(runs[a]["rps"], runs[b]["rps"]),
-                "goal": goal,
-            }
+            {"path": a, "baseline": b, "label": label, "goal": goal, **paired_ratio(measured["rounds"], a, b)}
             for a, b, label, goal in RATIOS
             if a in runs and b in runs
         ],
         "p99_goals_ms": P99_GOALS,
         "isolation": measured["isolation"],
+        "rounds_measured": measured["rounds"],
     }
     report(figures)
     if args.json:

@@ -13,16 +13,18 @@ KIND:
                 request-context interceptor, JWT verification, access check, health, reflection), declared
                 AUTHENTICATED, so a call needs a valid token (LMW_JWT_SECRET from the environment).
 
-The HTTP ones are served by uvicorn with exactly the BFF's settings (`bff.__main__.server_options`).
+The HTTP ones are served by uvicorn with exactly the BFF's settings (`bff.__main__.server_options`), the
+gRPC ones on uvloop like the services (`lmw_common.runtime`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+
+import uvloop
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
@@ -126,7 +128,7 @@ def main() -> None:
     if kind in ("stock", "cached", "starlette"):
         serve_http(kind, port)
     elif kind in ("grpc-echo", "grpc-stack"):
-        asyncio.run(serve_grpc(kind, port))
+        uvloop.run(serve_grpc(kind, port))  # the event loop the services run on (lmw_common.runtime)
     else:
         sys.exit(f"unknown kind {kind!r}")
 
