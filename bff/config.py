@@ -40,10 +40,10 @@ class BffSettings(ServiceSettings):
     # Estimated cost of a query: every field 1, a connection's subtree times its `first`.
     max_query_cost: int = Field(5000, ge=10)
     # Concurrent GetCourse calls one GraphQL operation's DataLoader may run (instructor_svc has no batch get).
+    loader_concurrency: int = Field(8, ge=1, le=100)
     # How long published courses (public, like the catalog) are reused where the caller's own enrollment or
     # dashboard shows them, and catalog pages for anonymous callers. 0 asks instructor_svc every time.
     course_cache_ttl_s: float = Field(5.0, ge=0, le=300)
-    loader_concurrency: int = Field(8, ge=1, le=100)
     # Upper bound of concurrent calls on each of the three channels.
     max_in_flight_per_channel: int = Field(200, ge=1)
     # Log every HTTP request (one JSON line with status and milliseconds). Failed (status >= 400) and slow

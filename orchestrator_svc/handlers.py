@@ -3,7 +3,8 @@
 Rights: every RPC acts for one learner. Calls without a `learner_id` act for the calling learner (role
 learner only); calls with one (dashboard, analytics) take a learner's own id (or empty) or any id from a
 service. Instructors use instructor_svc's course analytics instead. Everything about a course needs an
-enrollment (checked with learner_svc before anything else is looked up); content, quizzes, submissions,
+enrollment (checked before anything else is looked up, against learner_svc's answer of at most a few seconds
+ago; a refusal and every write check afresh, see adapters/learner_cache.py); content, quizzes, submissions,
 completion and the tutor need an active one, and the module must be unlocked (sequential unlock).
 """
 
