@@ -1,7 +1,7 @@
 """Retrieval at scale: FAISS latency and memory as a course grows, and sme_svc memory with many courses.
 
     .venv/bin/python scripts/bench/scale.py [--sizes 10000,100000,1000000] [--queries 200] [--courses 64]
-        [--chunks-per-course 2000] [--lru 8] [--max-build-s 240] [--noise 0.75] [--json FILE] [--quick]
+        [--chunks-per-course 2000] [--lru 8] [--max-build-s 900] [--noise 0.75] [--json FILE] [--quick]
 
 Part 1, one course growing to each of `--sizes` chunks (`--quick`: 10k and 100k only). The vectors are
 synthetic, 384-d and CLUSTERED: 1,000 normalized Gaussian centres, each vector = centre + isotropic noise of
@@ -582,7 +582,7 @@ def main() -> None:
     parser.add_argument("--courses", type=int, default=64)
     parser.add_argument("--chunks-per-course", type=int, default=2_000)
     parser.add_argument("--lru", type=int, default=8, help="max_loaded_courses of the bounded run")
-    parser.add_argument("--max-build-s", type=float, default=240.0, help="a longer index build is skipped")
+    parser.add_argument("--max-build-s", type=float, default=900.0, help="a longer index build is skipped")
     parser.add_argument("--noise", type=float, default=0.75, help="noise norm relative to the cluster centre")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="sizes 10k and 100k only")
