@@ -12,18 +12,20 @@ from instructor_svc.adapters.blobs import BlobStore
 from instructor_svc.adapters.files import FileStore
 from instructor_svc.adapters.jobs import JobStore
 from instructor_svc.adapters.learner import LearnerClient
+from instructor_svc.adapters.models import InstructorRow
 from instructor_svc.adapters.repository import CourseRepository
 from instructor_svc.adapters.sme import SmeClient
 from instructor_svc.app import InstructorApp
 from instructor_svc.app.access import CourseAccess
-from instructor_svc.app.accounts import Accounts
 from instructor_svc.app.analytics import Analytics
 from instructor_svc.app.courses import Courses
 from instructor_svc.app.files import Files
 from instructor_svc.app.jobs import Jobs
 from instructor_svc.app.objectives import Objectives
 from instructor_svc.config import InstructorSettings
+from instructor_svc.domain import Instructor
 from instructor_svc.servicer import service_spec
+from lmw_common.accounts import Accounts, AccountStore
 from lmw_common.breaker import GuardedDependency
 from lmw_common.db import Database, upgrade_async
 from lmw_common.grpc_client import create_channel
@@ -96,7 +98,12 @@ async def bootstrap(settings: InstructorSettings, runtime: Runtime) -> AsyncIter
             stale_after_s=settings.job_stale_after_s,
         )
         app = InstructorApp(
-            accounts=Accounts(repo, runtime.tokens, runtime.common.access_token_ttl_s),
+            accounts=Accounts(
+                AccountStore(database, InstructorRow, Instructor),
+                "instructor",
+                runtime.tokens,
+                runtime.common.access_token_ttl_s,
+            ),
             courses=Courses(access, repo, files),
             files=files,
             objectives=objectives,

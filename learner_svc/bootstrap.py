@@ -7,10 +7,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from learner_svc.adapters.courses import InstructorCourseCatalog
+from learner_svc.adapters.models import LearnerRow
 from learner_svc.adapters.repository import LearnerRepository
 from learner_svc.config import LearnerSettings
+from learner_svc.domain import Learner
 from learner_svc.handlers import LearnerHandlers
 from learner_svc.servicer import service_spec
+from lmw_common.accounts import Accounts, AccountStore
 from lmw_common.db import Database, upgrade_async
 from lmw_common.grpc_client import create_channel
 from lmw_common.grpc_server import ServiceSpec
@@ -37,8 +40,12 @@ async def bootstrap(settings: LearnerSettings, runtime: Runtime) -> AsyncIterato
     handlers = LearnerHandlers(
         LearnerRepository(db),
         InstructorCourseCatalog(channel),
-        runtime.tokens,
-        runtime.common.access_token_ttl_s,
+        Accounts(
+            AccountStore(db, LearnerRow, Learner),
+            "learner",
+            runtime.tokens,
+            runtime.common.access_token_ttl_s,
+        ),
     )
     try:
         yield [service_spec(handlers)]

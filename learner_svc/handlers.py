@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Protocol
 
-from learner_svc.adapters.repository import EmailTaken, LearnerRepository
+from learner_svc.adapters.repository import LearnerRepository
 from learner_svc.domain import (
     CourseProgress,
     Enrollment,
@@ -16,10 +15,10 @@ from learner_svc.domain import (
     QuizAttempt,
 )
 from lmw_common import validation as v
-from lmw_common.auth import Principal, TokenService
-from lmw_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from lmw_common.accounts import Accounts
+from lmw_common.auth import Principal
+from lmw_common.errors import InvalidArgument, NotFound, PermissionDenied
 from lmw_common.pagination import next_offset_token, offset_from, page_size
-from lmw_common.passwords import hash_password, verify_password
 
 
 class CourseCatalog(Protocol):
@@ -32,44 +31,10 @@ def _now() -> datetime:
 
 
 class LearnerHandlers:
-    def __init__(
-        self, repo: LearnerRepository, courses: CourseCatalog, tokens: TokenService, token_ttl_s: int
-    ):
+    def __init__(self, repo: LearnerRepository, courses: CourseCatalog, accounts: Accounts[Learner]):
         self._repo = repo
         self._courses = courses
-        self._tokens = tokens
-        self._ttl_s = token_ttl_s
-
-    # accounts
-
-    async def sign_up(self, email: str, password: str, display_name: str) -> tuple[Learner, str, float]:
-        email = v.email(email)
-        v.password(password)
-        name = v.text(display_name, "display_name", v.MAX_NAME)
-        learner = Learner(uuid.uuid4().hex, email, name, _now())
-        try:
-            await self._repo.add_learner(learner, await hash_password(password))
-        except EmailTaken as exc:
-            raise AlreadyExists("an account with this email already exists", "EMAIL_TAKEN") from exc
-        token, expires_at = self._tokens.issue(learner.id, "learner", self._ttl_s)
-        return learner, token, expires_at
-
-    async def log_in(self, email: str, password: str) -> tuple[Learner, str, float]:
-        # (no stored address holds a NUL, and PostgreSQL text cannot carry one: refuse before the lookup)
-        if len(email) > v.MAX_EMAIL or "\x00" in email or len(password) > v.MAX_PASSWORD:
-            raise Unauthenticated("invalid email or password", "BAD_CREDENTIALS")
-        found = await self._repo.credentials(v.normalize_email(email))
-        ok = await verify_password(found[1] if found else None, password)
-        if not found or not ok:
-            raise Unauthenticated("invalid email or password", "BAD_CREDENTIALS")
-        token, expires_at = self._tokens.issue(found[0].id, "learner", self._ttl_s)
-        return found[0], token, expires_at
-
-    async def me(self, caller: Principal) -> Learner:
-        learner = await self._repo.get_learner(_learner_only(caller))
-        if learner is None:
-            raise NotFound("learner not found", "LEARNER_NOT_FOUND")
-        return learner
+        self.accounts = accounts  # sign-up, log-in, profile (lmw_common.accounts)
 
     # enrollments
 

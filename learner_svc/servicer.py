@@ -127,7 +127,7 @@ class LearnerServicer(pb_grpc.LearnerServiceServicer):
         self._h = handlers
 
     async def SignUp(self, request, context):
-        learner, token, expires_at = await self._h.sign_up(
+        learner, token, expires_at = await self._h.accounts.sign_up(
             request.email, request.password, request.display_name
         )
         return pb.SignUpResponse(
@@ -135,13 +135,13 @@ class LearnerServicer(pb_grpc.LearnerServiceServicer):
         )
 
     async def LogIn(self, request, context):
-        learner, token, expires_at = await self._h.log_in(request.email, request.password)
+        learner, token, expires_at = await self._h.accounts.log_in(request.email, request.password)
         return pb.LogInResponse(
             learner=learner_pb(learner), access_token=access_token(token, expires_at, "learner", learner.id)
         )
 
     async def GetMe(self, request, context):
-        return pb.GetMeResponse(learner=learner_pb(await self._h.me(require_principal())))
+        return pb.GetMeResponse(learner=learner_pb(await self._h.accounts.me(require_principal())))
 
     async def Enroll(self, request, context):
         return pb.EnrollResponse(

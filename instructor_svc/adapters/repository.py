@@ -9,16 +9,11 @@ from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from instructor_svc.adapters.models import CourseRow, InstructorRow, ModuleRow, ObjectiveRow
-from instructor_svc.domain import Citation, Course, Instructor, Module, ModuleObjectives, Objective
+from instructor_svc.adapters.models import CourseRow, ModuleRow, ObjectiveRow
+from instructor_svc.domain import Citation, Course, Module, ModuleObjectives, Objective
 from lmw_common.db import Database
-
-
-class EmailTaken(Exception):
-    pass
 
 
 class TooManyModules(Exception):
@@ -41,10 +36,6 @@ class VersionMismatch(Exception):
     def __init__(self, current: int) -> None:
         super().__init__(f"current version is {current}")
         self.current = current
-
-
-def _instructor(row: InstructorRow) -> Instructor:
-    return Instructor(row.id, row.email, row.display_name, row.created_at)
 
 
 def _module(row: ModuleRow) -> Module:
@@ -141,32 +132,6 @@ class CourseRepository:
     def __init__(self, db: Database) -> None:
         self._sessions = db.sessions
         self._read = db.read
-
-    # instructors
-
-    async def add_instructor(self, instructor: Instructor, password_hash: str) -> None:
-        async with self._sessions.begin() as session:
-            session.add(
-                InstructorRow(
-                    id=instructor.id,
-                    email=instructor.email,
-                    display_name=instructor.display_name,
-                    password_hash=password_hash,
-                    created_at=instructor.created_at,
-                )
-            )
-            try:
-                await session.flush()
-            except IntegrityError as exc:
-                raise EmailTaken(instructor.email) from exc
-
-    async def get_instructor(self, instructor_id: str) -> Instructor | None:
-        rows = await self._read(select(InstructorRow).where(InstructorRow.id == instructor_id))
-        return _instructor(rows[0]) if rows else None
-
-    async def credentials(self, email: str) -> tuple[Instructor, str] | None:
-        rows = await self._read(select(InstructorRow).where(InstructorRow.email == email))
-        return (_instructor(rows[0]), rows[0].password_hash) if rows else None
 
     # courses
 

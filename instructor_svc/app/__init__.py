@@ -8,19 +8,20 @@ import logging
 import time
 from dataclasses import dataclass
 
-from instructor_svc.app.accounts import Accounts
 from instructor_svc.app.analytics import Analytics
 from instructor_svc.app.courses import Courses
 from instructor_svc.app.files import Files
 from instructor_svc.app.jobs import Jobs
 from instructor_svc.app.objectives import Objectives
+from instructor_svc.domain import Instructor
+from lmw_common.accounts import Accounts
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class InstructorApp:
-    accounts: Accounts
+    accounts: Accounts[Instructor]
     courses: Courses
     files: Files
     objectives: Objectives

@@ -8,13 +8,11 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 
-from learner_svc.adapters.models import EnrollmentRow, LearnerRow, ModuleProgressRow, QuizAttemptRow
+from learner_svc.adapters.models import EnrollmentRow, ModuleProgressRow, QuizAttemptRow
 from learner_svc.domain import (
     CourseProgress,
     Enrollment,
-    Learner,
     ModuleProgress,
     QuestionResult,
     QuizAttempt,
@@ -58,14 +56,6 @@ def _attempts_query(filters: tuple[str, ...]):
     )
 
 
-class EmailTaken(Exception):
-    pass
-
-
-def _learner(row: LearnerRow) -> Learner:
-    return Learner(row.id, row.email, row.display_name, row.created_at)
-
-
 def _enrollment(row: EnrollmentRow) -> Enrollment:
     return Enrollment(row.learner_id, row.course_id, row.active, row.enrolled_at, row.unenrolled_at)
 
@@ -89,30 +79,6 @@ class LearnerRepository:
     def __init__(self, db: Database) -> None:
         self._sessions = db.sessions
         self._read = db.read
-
-    async def add_learner(self, learner: Learner, password_hash: str) -> None:
-        async with self._sessions.begin() as session:
-            session.add(
-                LearnerRow(
-                    id=learner.id,
-                    email=learner.email,
-                    display_name=learner.display_name,
-                    password_hash=password_hash,
-                    created_at=learner.created_at,
-                )
-            )
-            try:
-                await session.flush()
-            except IntegrityError as exc:
-                raise EmailTaken(learner.email) from exc
-
-    async def get_learner(self, learner_id: str) -> Learner | None:
-        rows = await self._read(select(LearnerRow).where(LearnerRow.id == learner_id))
-        return _learner(rows[0]) if rows else None
-
-    async def credentials(self, email: str) -> tuple[Learner, str] | None:
-        rows = await self._read(select(LearnerRow).where(LearnerRow.email == email))
-        return (_learner(rows[0]), rows[0].password_hash) if rows else None
 
     async def get_enrollment(self, learner_id: str, course_id: str) -> Enrollment | None:
         rows = await self._read(
