@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import grpc
 import pytest
 from graphql import GraphQLError, parse, validate
@@ -412,3 +414,27 @@ def test_a_plain_json_post_does_not_go_through_the_view(monkeypatch):
         assert plain.json() == {"data": {"__typename": "Query"}}
         with pytest.raises(AssertionError, match="the view ran"):
             client.post("/graphql", json=[{"query": "{ __typename }"}])  # a batch is the view's
+
+
+def test_failed_and_slow_requests_are_logged_and_others_only_with_the_access_log(caplog):
+    caplog.set_level(logging.INFO, logger="bff")
+
+    def lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "bff"]
+
+    with TestClient(create_app(settings(max_json_bytes=2048))) as client:
+        caplog.clear()
+        client.post("/graphql", json={"query": "{ __typename }"})
+        assert lines() == []
+        client.post("/graphql", json={"query": "{ __typename }", "variables": {"x": "y" * 4000}})
+        assert lines() == ["POST /graphql 413"]
+    with TestClient(create_app(settings(slow_request_ms=0.001))) as client:
+        caplog.clear()
+        client.post("/graphql", json={"query": "{ __typename }"})
+        assert lines() == ["POST /graphql 200"]
+        assert caplog.records[-1].levelname == "WARNING" and caplog.records[-1].fields["ms"] >= 0
+    with TestClient(create_app(settings(access_log=True))) as client:
+        caplog.clear()
+        client.post("/graphql", json={"query": "{ __typename }"})
+        client.get("/healthz")  # probes are never logged when they pass
+        assert lines() == ["POST /graphql 200"] and caplog.records[-1].levelname == "INFO"
