@@ -5,7 +5,7 @@ import warnings
 
 from lmw.instructor.v1 import instructor_service_pb2 as lmw_dot_instructor_dot_v1_dot_instructor__service__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
