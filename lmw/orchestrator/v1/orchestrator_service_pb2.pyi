@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from lmw.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
@@ -63,12 +64,14 @@ class GetPreferencesResponse(_message.Message):
     def __init__(self, preferences: _Optional[_Union[_common_pb2.Preferences, _Mapping]] = ..., is_default: _Optional[bool] = ...) -> None: ...
 
 class SetPreferencesRequest(_message.Message):
-    __slots__ = ("course_id", "preferences")
+    __slots__ = ("course_id", "preferences", "update_mask")
     COURSE_ID_FIELD_NUMBER: _ClassVar[int]
     PREFERENCES_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
     course_id: str
     preferences: _common_pb2.Preferences
-    def __init__(self, course_id: _Optional[str] = ..., preferences: _Optional[_Union[_common_pb2.Preferences, _Mapping]] = ...) -> None: ...
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, course_id: _Optional[str] = ..., preferences: _Optional[_Union[_common_pb2.Preferences, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class SetPreferencesResponse(_message.Message):
     __slots__ = ("preferences",)
