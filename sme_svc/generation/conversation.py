@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from sme_svc.generation.base import Encode
-from sme_svc.generation.text import normalize, split_sentences, strip_inline
+from sme_svc.generation.text import normalize, strip_inline
 
 # all-MiniLM-L6-v2 cosines: on-topic questions reach 0.45-0.8 against some sentence of the retrieved chunks,
 # off-topic ones stay under 0.25. Retrieval scores are not used: their scale depends on the method.
@@ -44,12 +43,6 @@ _FOLLOW_UP = re.compile(
 )
 _LIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _MARKERS = re.compile(r"\s*\[\d+\]")
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    role: str
-    text: str
 
 
 def is_follow_up(question: str) -> bool:
@@ -110,8 +103,3 @@ def _quiz_core(quiz_question: str) -> str:
     """ "Fill in the blank: A ____ repeats ..." -> "a repeats ..." (no instruction, no blank)."""
     text = re.sub(r"^\s*fill in the blank:\s*", "", quiz_question, flags=re.IGNORECASE)
     return normalize(text.replace("____", " "))
-
-
-def first_sentence(text: str) -> str:
-    sentences = split_sentences(strip_inline(text))
-    return sentences[0] if sentences else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sme_svc.domain import Chunk, Objective, QuizItem
@@ -246,7 +246,3 @@ def _sentence_case(text: str) -> str:
 
 def _file(material: Material, sentence: Sentence) -> str:
     return material.chunk_by_id[sentence.chunk_id].file_name
-
-
-def chunks_for(chunks_by_objective: Mapping[str, Sequence[Chunk]], objective: Objective) -> list[Chunk]:
-    return list(chunks_by_objective.get(objective.id, ()))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -219,12 +219,3 @@ def terms_in(text: str, terms: Sequence[Term]) -> list[Term]:
     body = normalize(text)
     found = [t for t in terms if any(contains_phrase(body, alias) for alias in t.aliases)]
     return sorted(found, key=lambda t: (-len(t.key), t.key))
-
-
-def chunk_terms(terms: Sequence[Term]) -> dict[str, list[Term]]:
-    """chunk id -> its terms, best first."""
-    out: dict[str, list[Term]] = defaultdict(list)
-    for term in terms:
-        for cid in term.chunk_ids:
-            out[cid].append(term)
-    return out

@@ -286,8 +286,3 @@ def contains_phrase(haystack_normalized: str, phrase: str) -> bool:
     """Whole-word containment of `phrase` in an already-normalized text."""
     needle = normalize(phrase)
     return bool(needle) and f" {needle} " in f" {haystack_normalized} "
-
-
-def first_words(text: str, limit: int) -> str:
-    words = strip_inline(text).split()
-    return " ".join(words[:limit]) + (" ..." if len(words) > limit else "")
