@@ -1,4 +1,5 @@
-"""Composition root of instructor_svc: wires settings, PostgreSQL, MongoDB, blobs, clients and the servicer."""
+"""Composition root of instructor_svc: wires settings, PostgreSQL, MongoDB, blobs, clients and the use cases,
+and serves them."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ async def migrate(settings: InstructorSettings) -> None:
 
 
 @asynccontextmanager
-async def bootstrap(settings: InstructorSettings, runtime: Runtime) -> AsyncIterator[list[ServiceSpec]]:
+async def compose(settings: InstructorSettings, runtime: Runtime) -> AsyncIterator[InstructorApp]:
+    """The use cases over their stores and clients (and their background loop), open until the block exits."""
     if settings.migrate_on_start:
         await migrate(settings)
     database = Database(settings.database_url)
@@ -118,7 +120,7 @@ async def bootstrap(settings: InstructorSettings, runtime: Runtime) -> AsyncIter
             analytics=Analytics(access, repo, LearnerClient(channels[1])),
         )
         background = await app.start(settings.reconcile_interval_s)
-        yield [service_spec(app)]
+        yield app
     finally:
         if app is not None and background is not None:
             await app.stop(background)
@@ -126,3 +128,9 @@ async def bootstrap(settings: InstructorSettings, runtime: Runtime) -> AsyncIter
             await channel.close()
         await mongo.close()
         await database.dispose()
+
+
+@asynccontextmanager
+async def bootstrap(settings: InstructorSettings, runtime: Runtime) -> AsyncIterator[list[ServiceSpec]]:
+    async with compose(settings, runtime) as app:
+        yield [service_spec(app)]

@@ -6,6 +6,9 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from lmw_common.citations import Citation
+from lmw_common.jobs import Job
+
 DEFAULT_PASS_MARK = 0.6
 MAX_MODULES = 100
 MAX_OBJECTIVES = 20
@@ -14,25 +17,49 @@ MAX_OBJECTIVE_LEN = 300
 MAX_CITATIONS = 20
 
 
+# What the stores report (the use cases turn them into errors a caller understands).
+
+
+class TooManyModules(Exception):
+    pass
+
+
+class ModuleSetMismatch(Exception):
+    """A reorder did not name every module of the course exactly once."""
+
+    def __init__(self, unknown: list[str]) -> None:
+        super().__init__(f"unknown ids: {unknown}")
+        self.unknown = unknown
+
+
+class NoObjectives(Exception):
+    pass
+
+
+class VersionMismatch(Exception):
+    def __init__(self, current: int) -> None:
+        super().__init__(f"current version is {current}")
+        self.current = current
+
+
+class DuplicateFile(Exception):
+    """The course already has a file with this content (same sha256)."""
+
+
+class JobAlreadyActive(Exception):
+    """The course already has an active job of this kind; `job_id` names it (None if it ended meanwhile)."""
+
+    def __init__(self, job_id: str | None) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+
 @dataclass(frozen=True, slots=True)
 class Instructor:
     id: str
     email: str
     display_name: str
     created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Citation:
-    chunk_id: str = ""
-    file_id: str = ""
-    file_name: str = ""
-    page: int = 0
-    slide: int = 0
-    heading: str = ""
-    char_start: int = 0
-    char_end: int = 0
-    snippet: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,52 +129,6 @@ class CourseFile:
     chunk_count: int
     created_at: datetime
     job_id: str | None = None
-
-
-class JobState(enum.Enum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (JobState.SUCCEEDED, JobState.FAILED)
-
-
-JOB_KIND_INGEST = "ingest"
-JOB_KIND_OBJECTIVES = "objectives"
-
-
-@dataclass(slots=True)
-class JobItem:
-    id: str
-    name: str
-    state: JobState
-    message: str = ""
-    chunk_count: int = 0
-
-
-@dataclass(slots=True)
-class Job:
-    id: str
-    kind: str
-    course_id: str
-    state: JobState
-    progress: float = 0.0
-    message: str = ""
-    items: list[JobItem] = field(default_factory=list)
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    ended_at: datetime | None = None
-
-    @property
-    def items_done(self) -> int:
-        return sum(1 for item in self.items if item.state.terminal)
-
-    @property
-    def items_total(self) -> int:
-        return len(self.items)
 
 
 class IndexState(enum.Enum):

@@ -5,18 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 
-from instructor_svc.adapters.sme import citation_from_pb
 from instructor_svc.app import InstructorApp
 from instructor_svc.domain import (
-    Citation,
     Course,
     CourseAnalytics,
     CourseFile,
     FileState,
     IndexState,
     Instructor,
-    Job,
-    JobState,
     Module,
     ModuleObjectives,
     Objective,
@@ -25,8 +21,10 @@ from lmw.common.v1 import common_pb2
 from lmw.instructor.v1 import instructor_service_pb2 as pb
 from lmw.instructor.v1 import instructor_service_pb2_grpc as pb_grpc
 from lmw_common.auth import Access, require_principal
+from lmw_common.citations import citation_from_pb, citation_pb
 from lmw_common.errors import InvalidArgument
 from lmw_common.grpc_server import ServiceSpec
+from lmw_common.jobs import job_pb
 from lmw_common.protoconv import access_token, timestamp
 
 ACCESS = {
@@ -72,12 +70,6 @@ _INDEX_STATES = {
     IndexState.INDEXING: pb.INDEX_STATE_INDEXING,
     IndexState.READY: pb.INDEX_STATE_READY,
     IndexState.PARTIAL: pb.INDEX_STATE_PARTIAL,
-}
-_JOB_STATES = {
-    JobState.QUEUED: common_pb2.JOB_STATE_QUEUED,
-    JobState.RUNNING: common_pb2.JOB_STATE_RUNNING,
-    JobState.SUCCEEDED: common_pb2.JOB_STATE_SUCCEEDED,
-    JobState.FAILED: common_pb2.JOB_STATE_FAILED,
 }
 
 
@@ -130,34 +122,6 @@ def file_pb(f: CourseFile) -> pb.CourseFile:
     )
 
 
-def job_pb(j: Job | None) -> common_pb2.Job | None:
-    if j is None:
-        return None
-    return common_pb2.Job(
-        id=j.id,
-        kind=j.kind,
-        state=_JOB_STATES[j.state],
-        progress=j.progress,
-        message=j.message,
-        course_id=j.course_id,
-        items_done=j.items_done,
-        items_total=j.items_total,
-        items=[
-            common_pb2.JobItem(
-                id=i.id, name=i.name, state=_JOB_STATES[i.state], message=i.message, chunk_count=i.chunk_count
-            )
-            for i in j.items
-        ],
-        create_time=timestamp(j.created_at),
-        update_time=timestamp(j.updated_at),
-        end_time=timestamp(j.ended_at),
-    )
-
-
-def citation_pb(c: Citation) -> common_pb2.Citation:
-    return common_pb2.Citation(**asdict(c))
-
-
 def objective_pb(o: Objective) -> common_pb2.LearningObjective:
     return common_pb2.LearningObjective(id=o.id, text=o.text, citations=[citation_pb(c) for c in o.citations])
 
@@ -201,11 +165,6 @@ def analytics_pb(a: CourseAnalytics) -> pb.GetCourseAnalyticsResponse:
 class InstructorServicer(pb_grpc.InstructorServiceServicer):
     def __init__(self, app: InstructorApp) -> None:
         self._app = app
-
-    @property
-    def app(self) -> InstructorApp:
-        """The use cases behind the RPCs (integration tests drive them directly as well)."""
-        return self._app
 
     # accounts
 
@@ -320,7 +279,9 @@ class InstructorServicer(pb_grpc.InstructorServiceServicer):
             require_principal(), meta.course_id, meta.file_name, meta.size_bytes, chunks()
         )
         return pb.UploadCourseFileResponse(
-            file=file_pb(result.file), job=job_pb(result.job), duplicate=result.duplicate
+            file=file_pb(result.file),
+            job=job_pb(result.job) if result.job else None,
+            duplicate=result.duplicate,
         )
 
     async def ListCourseFiles(self, request, context):
@@ -347,7 +308,7 @@ class InstructorServicer(pb_grpc.InstructorServiceServicer):
             indexed_file_count=status.indexed_file_count,
             failed_file_count=status.failed_file_count,
             chunk_count=status.chunk_count,
-            last_job=job_pb(status.last_job),
+            last_job=job_pb(status.last_job) if status.last_job else None,
         )
 
     # objectives

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from learner_svc.app import LearnerApp
 from learner_svc.domain import (
     CourseProgress,
     Enrollment,
@@ -12,7 +13,6 @@ from learner_svc.domain import (
     QuestionResult,
     QuizAttempt,
 )
-from learner_svc.handlers import LearnerHandlers
 from lmw.learner.v1 import learner_service_pb2 as pb
 from lmw.learner.v1 import learner_service_pb2_grpc as pb_grpc
 from lmw_common.auth import Access, require_principal
@@ -123,11 +123,11 @@ def attempt_from_pb(a: pb.QuizAttempt) -> QuizAttempt:
 
 
 class LearnerServicer(pb_grpc.LearnerServiceServicer):
-    def __init__(self, handlers: LearnerHandlers) -> None:
-        self._h = handlers
+    def __init__(self, app: LearnerApp) -> None:
+        self._app = app
 
     async def SignUp(self, request, context):
-        learner, token, expires_at = await self._h.accounts.sign_up(
+        learner, token, expires_at = await self._app.accounts.sign_up(
             request.email, request.password, request.display_name
         )
         return pb.SignUpResponse(
@@ -135,25 +135,27 @@ class LearnerServicer(pb_grpc.LearnerServiceServicer):
         )
 
     async def LogIn(self, request, context):
-        learner, token, expires_at = await self._h.accounts.log_in(request.email, request.password)
+        learner, token, expires_at = await self._app.accounts.log_in(request.email, request.password)
         return pb.LogInResponse(
             learner=learner_pb(learner), access_token=access_token(token, expires_at, "learner", learner.id)
         )
 
     async def GetMe(self, request, context):
-        return pb.GetMeResponse(learner=learner_pb(await self._h.accounts.me(require_principal())))
+        return pb.GetMeResponse(learner=learner_pb(await self._app.accounts.me(require_principal())))
 
     async def Enroll(self, request, context):
         return pb.EnrollResponse(
-            enrollment=enrollment_pb(await self._h.enroll(require_principal(), request.course_id))
+            enrollment=enrollment_pb(
+                await self._app.enrollments.enroll(require_principal(), request.course_id)
+            )
         )
 
     async def Unenroll(self, request, context):
-        enrollment = await self._h.unenroll(require_principal(), request.course_id)
+        enrollment = await self._app.enrollments.unenroll(require_principal(), request.course_id)
         return pb.UnenrollResponse(enrollment=enrollment_pb(enrollment))
 
     async def ListEnrollments(self, request, context):
-        rows, token = await self._h.list_enrollments(
+        rows, token = await self._app.enrollments.list(
             require_principal(),
             request.learner_id,
             request.include_unenrolled,
@@ -165,7 +167,7 @@ class LearnerServicer(pb_grpc.LearnerServiceServicer):
     async def RecordModuleEvent(self, request, context):
         if request.type == pb.MODULE_EVENT_TYPE_UNSPECIFIED:
             raise InvalidArgument("type is required", "REQUIRED", field="type")
-        module = await self._h.record_module_event(
+        module = await self._app.progress.record_module_event(
             request.learner_id,
             request.course_id,
             request.module_id,
@@ -174,15 +176,17 @@ class LearnerServicer(pb_grpc.LearnerServiceServicer):
         return pb.RecordModuleEventResponse(module=module_progress_pb(module))
 
     async def GetCourseProgress(self, request, context):
-        progress = await self._h.course_progress(require_principal(), request.learner_id, request.course_id)
+        progress = await self._app.progress.of_course(
+            require_principal(), request.learner_id, request.course_id
+        )
         return pb.GetCourseProgressResponse(progress=progress_pb(progress))
 
     async def RecordQuizAttempt(self, request, context):
-        attempt, existed = await self._h.record_attempt(attempt_from_pb(request.attempt))
+        attempt, existed = await self._app.progress.record_attempt(attempt_from_pb(request.attempt))
         return pb.RecordQuizAttemptResponse(attempt=attempt_pb(attempt), already_recorded=existed)
 
     async def ListQuizAttempts(self, request, context):
-        rows, token = await self._h.list_attempts(
+        rows, token = await self._app.progress.list_attempts(
             require_principal(),
             request.learner_id,
             request.course_id,
@@ -193,7 +197,7 @@ class LearnerServicer(pb_grpc.LearnerServiceServicer):
         return pb.ListQuizAttemptsResponse(attempts=[attempt_pb(a) for a in rows], next_page_token=token)
 
     async def BatchGetCourseProgress(self, request, context):
-        rows, token = await self._h.batch_course_progress(
+        rows, token = await self._app.progress.of_every_learner(
             request.course_id, request.page_size, request.page_token
         )
         return pb.BatchGetCourseProgressResponse(
@@ -201,10 +205,10 @@ class LearnerServicer(pb_grpc.LearnerServiceServicer):
         )
 
 
-def service_spec(handlers: LearnerHandlers) -> ServiceSpec:
+def service_spec(app: LearnerApp) -> ServiceSpec:
     return ServiceSpec(
         descriptor=pb.DESCRIPTOR.services_by_name["LearnerService"],
-        servicer=LearnerServicer(handlers),
+        servicer=LearnerServicer(app),
         add_to_server=pb_grpc.add_LearnerServiceServicer_to_server,
         access=ACCESS,
     )

@@ -1,4 +1,9 @@
-"""JWT issue/verify (PyJWT, HS256), the caller's principal in a contextvar, and per-RPC access levels."""
+"""JWT issue/verify (PyJWT, HS256), the caller's principal in a contextvar, per-RPC access levels, and the
+access checks every service's use cases make.
+
+Two layers: the server interceptor enforces each RPC's declared `Access` level; the use cases then check who
+may reach what with the functions below, before anything is looked up (so a refused caller learns nothing).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from lmw_common import validation as v
 from lmw_common.errors import PermissionDenied, Unauthenticated
 
 ROLES = ("learner", "instructor", "service")
@@ -61,11 +67,28 @@ def require_principal() -> Principal:
     return principal
 
 
-def require_role(*roles: str) -> Principal:
-    principal = require_principal()
-    if principal.role not in roles:
-        raise PermissionDenied(f"role {principal.role} may not do this", "ROLE_NOT_ALLOWED")
-    return principal
+def require_role(caller: Principal, *roles: str) -> str:
+    """The caller's subject, for a caller with one of `roles` ("learners only", "instructors only")."""
+    if caller.role not in roles:
+        raise PermissionDenied(f"role {caller.role} may not do this", "ROLE_NOT_ALLOWED")
+    return caller.subject
+
+
+def require_owner(caller: Principal, owner_id: str, what: str) -> None:
+    """Only its owner reaches `what` (an instructor's course, a learner's records)."""
+    if owner_id != caller.subject:
+        raise PermissionDenied(f"{what} belongs to someone else", "NOT_OWNER")
+
+
+def own_or_service(caller: Principal, learner_id: str) -> str:
+    """The learner a request about `learner_id` is for: a learner reaches only their own records (an empty id
+    means themself), a service any learner it names."""
+    if caller.is_service:
+        return v.identifier(learner_id, "learner_id")
+    require_role(caller, "learner")
+    if learner_id:
+        require_owner(caller, learner_id, "these records")
+    return caller.subject
 
 
 class TokenService:

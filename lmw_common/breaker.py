@@ -41,8 +41,13 @@ class GuardedDependency:
         return self.breaker.current_state == pybreaker.STATE_OPEN
 
     def _unavailable(self) -> Unavailable:
+        """The refusal of a call while the breaker is open, or of the failure that opened it (`circuit` tells
+        the caller that calls fail fast for the reset timeout)."""
         return Unavailable(
-            f"{self.name} is unavailable, try again shortly", "DEPENDENCY_UNAVAILABLE", dependency=self.name
+            f"{self.name} is unavailable, try again shortly",
+            "DEPENDENCY_UNAVAILABLE",
+            dependency=self.name,
+            circuit="open",
         )
 
     async def call(self, make_call: Callable[[], Awaitable[T]]) -> T:

@@ -90,6 +90,15 @@ _BY_CODE: dict[grpc.StatusCode, type[DomainError]] = {
 }
 
 
+def error_for(
+    code: grpc.StatusCode | str, message: str, reason: str | None = None, **metadata: str
+) -> DomainError:
+    """The DomainError of a status code (or of its name, as stored); Internal for a code without its own."""
+    if isinstance(code, str):
+        code = grpc.StatusCode.__members__.get(code, grpc.StatusCode.INTERNAL)
+    return _BY_CODE.get(code, Internal)(message, reason, **metadata)
+
+
 def store_unavailable(exc: BaseException) -> Unavailable | None:
     """An Unavailable for a failure to reach a database (down, restarting, a connection cut), else None.
 
@@ -127,7 +136,6 @@ def to_status(error: DomainError) -> grpc.Status:
 def from_rpc_error(error: grpc.RpcError) -> DomainError:
     """Rebuild the DomainError a remote service raised (reason included) from a failed call."""
     code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
-    cls = _BY_CODE.get(code, Internal)
     reason = None
     metadata: dict[str, str] = {}
     try:
@@ -140,4 +148,4 @@ def from_rpc_error(error: grpc.RpcError) -> DomainError:
             if detail.Unpack(info):
                 reason, metadata = info.reason, dict(info.metadata)
     details = error.details() if hasattr(error, "details") else None
-    return cls(details or code.name, reason, **metadata)
+    return error_for(code, details or code.name, reason, **metadata)

@@ -1,4 +1,4 @@
-"""Input validation shared by the services: e-mails, passwords, bounded strings and lists, ids."""
+"""Input validation shared by the services: e-mails, passwords, bounded strings and lists, ids, field masks."""
 
 from __future__ import annotations
 
@@ -72,3 +72,14 @@ def bounded_list(values, field: str, max_len: int = MAX_LIST) -> list:
     if len(values) > max_len:
         raise InvalidArgument(f"{field} has more than {max_len} entries", "TOO_MANY", field=field)
     return list(values)
+
+
+def field_mask(paths, allowed: tuple[str, ...]) -> set[str]:
+    """The fields an update mask names (AIP-134), each one of `allowed`; empty when it names none."""
+    bounded_list(paths, "update_mask", len(allowed))
+    unknown = [p for p in paths if p not in allowed]
+    if unknown:
+        raise InvalidArgument(
+            f"update_mask names unknown fields {unknown}; allowed: {list(allowed)}", "INVALID_UPDATE_MASK"
+        )
+    return set(paths)

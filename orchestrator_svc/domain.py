@@ -5,49 +5,14 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-DETAIL_LEVELS = ("brief", "moderate", "detailed")
-EXPLANATION_STYLES = ("examples", "conceptual", "practical", "visual")
-LANGUAGE_LEVELS = ("simple", "balanced", "technical")
-
-
-@dataclass(frozen=True, slots=True)
-class Preferences:
-    detail_level: str = "moderate"
-    explanation_style: str = "conceptual"
-    language: str = "balanced"
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "detail_level": self.detail_level,
-            "explanation_style": self.explanation_style,
-            "language": self.language,
-        }
-
-
-DEFAULT_PREFERENCES = Preferences()
-
-
-@dataclass(frozen=True, slots=True)
-class Citation:
-    chunk_id: str = ""
-    file_id: str = ""
-    file_name: str = ""
-    page: int = 0
-    slide: int = 0
-    heading: str = ""
-    char_start: int = 0
-    char_end: int = 0
-    snippet: str = ""
-
-    def as_dict(self) -> dict:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Citation:
-        return cls(**{k: v for k, v in data.items() if k in cls.__slots__})
+from lmw_common.citations import Citation
+from lmw_common.errors import FailedPrecondition
+from lmw_common.preferences import Preferences
+from orchestrator_svc import bkt
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +62,19 @@ class ModuleObjectives:
     version: int
     approved: bool
     objectives: tuple[Objective, ...]
+
+
+NO_OBJECTIVES = ModuleObjectives("", 0, False, ())
+
+
+def approved(objectives: dict[str, ModuleObjectives], module: Module) -> ModuleObjectives:
+    """The module's objectives, which content and quizzes are made from once the instructor approved them."""
+    own = objectives.get(module.id)
+    if own is None or not own.approved or not own.objectives:
+        raise FailedPrecondition(
+            "the module's learning objectives are not approved yet", "OBJECTIVES_NOT_APPROVED"
+        )
+    return own
 
 
 @dataclass(slots=True)
@@ -255,6 +233,46 @@ class Quiz:
         return bool(self.submitted_attempt_id)
 
 
+def quiz_seed(learner_id: str, module_id: str, ordinal: int) -> int:
+    """The generator's seed of a draw: the same draw always asks the same questions."""
+    digest = hashlib.sha256(f"{learner_id}:{module_id}:{ordinal}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def usable_items(items: Sequence[QuizItem], objective_ids: set[str]) -> list[QuizItem]:
+    """Well-formed questions only, with ids of our own (unique, and valid wherever they travel) and objective
+    ids of the module (an unknown one is dropped)."""
+    usable = []
+    for item in items:
+        if (
+            not item.question.strip()
+            or len(item.options) < 2
+            or not 0 <= item.correct_index < len(item.options)
+        ):
+            continue
+        usable.append(
+            QuizItem(
+                id=f"q{len(usable) + 1}",
+                objective_id=item.objective_id if item.objective_id in objective_ids else "",
+                question=item.question,
+                options=tuple(item.options),
+                correct_index=item.correct_index,
+                explanation=item.explanation,
+                citations=item.citations,
+            )
+        )
+    return usable
+
+
+def pass_mark(module: Module, default: float) -> float:
+    """The module's own pass mark, or `default` where the instructor set none."""
+    return module.pass_mark if 0 < module.pass_mark <= 1 else default
+
+
+class AttemptConflict(Exception):
+    """A quiz store refuses an attempt: its id belongs to another quiz, or the quiz already has another one."""
+
+
 @dataclass(frozen=True, slots=True)
 class GradedQuestion:
     question_id: str
@@ -274,6 +292,79 @@ class Mastery:
     answer_count: int
     text: str = ""
     mastered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MasteryRules:
+    """How answers turn into mastery (Bayesian Knowledge Tracing) and what counts as mastered or weak."""
+
+    bkt: bkt.BktParams
+    mastery_threshold: float
+    weak_threshold: float
+    max_recap_objectives: int
+
+    def mastery(self, objective_id: str, module_id: str, p: float, answers: int, text: str = "") -> Mastery:
+        return Mastery(objective_id, module_id, p, answers, text, p >= self.mastery_threshold)
+
+    def is_weak(self, m: Mastery) -> bool:
+        """Answered at least once and still below the weak threshold."""
+        return bool(m.answer_count) and m.p_mastery < self.weak_threshold
+
+    def trace(
+        self, current: dict[str, Mastery], quiz: Quiz, questions: Sequence[GradedQuestion]
+    ) -> list[Mastery]:
+        """The new mastery of the quiz's objectives: BKT over the answers in question order, from the stored
+        state (p_init for an objective never answered)."""
+        updated: dict[str, Mastery] = {}
+        for q in questions:
+            if not q.objective_id:
+                continue
+            before = updated.get(q.objective_id) or current.get(q.objective_id)
+            p = bkt.update(before.p_mastery if before else self.bkt.p_init, q.correct, self.bkt)
+            updated[q.objective_id] = self.mastery(
+                q.objective_id,
+                before.module_id if before else quiz.module_id,
+                p,
+                (before.answer_count if before else 0) + 1,
+                quiz.objective_texts.get(q.objective_id, ""),
+            )
+        return list(updated.values())
+
+    def view(
+        self, course: Course, objectives: dict[str, ModuleObjectives], mastery: dict[str, Mastery]
+    ) -> list[Mastery]:
+        """Every objective of the course in course order (p_init when never answered), then any answered
+        objective that is no longer in the course."""
+        view, seen = [], set()
+        for module in course.modules:
+            for objective in objectives.get(module.id, NO_OBJECTIVES).objectives:
+                m = mastery.get(objective.id)
+                p, answers = (m.p_mastery, m.answer_count) if m else (self.bkt.p_init, 0)
+                view.append(self.mastery(objective.id, module.id, p, answers, objective.text))
+                seen.add(objective.id)
+        view += [
+            self.mastery(m.objective_id, m.module_id, m.p_mastery, m.answer_count)
+            for m in mastery.values()
+            if m.objective_id not in seen
+        ]
+        return view
+
+    def recap(
+        self,
+        course: Course,
+        module: Module,
+        objectives: dict[str, ModuleObjectives],
+        mastery: dict[str, Mastery],
+    ) -> list[Objective]:
+        """Objectives of earlier modules the learner is weak at, weakest first, to recap at the module's start."""
+        weak = [
+            (mastery[o.id].p_mastery, o)
+            for earlier in course.earlier(module.id)
+            for o in objectives.get(earlier.id, NO_OBJECTIVES).objectives
+            if o.id in mastery and self.is_weak(mastery[o.id])
+        ]
+        weak.sort(key=lambda pair: pair[0])
+        return [objective for _, objective in weak[: self.max_recap_objectives]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,3 +434,22 @@ class LearnerAnalytics:
     mastery: tuple[Mastery, ...]
     weak_objective_ids: tuple[str, ...]
     tutor_question_count: int
+
+
+# What sme_svc streams while it generates.
+
+
+@dataclass(frozen=True, slots=True)
+class ContentEvent:
+    delta: str = ""
+    markdown: str | None = None  # set on the final event
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerEvent:
+    delta: str = ""
+    final: bool = False
+    text: str = ""
+    citations: tuple[Citation, ...] = ()
+    grounded: bool = False

@@ -5,9 +5,11 @@ from __future__ import annotations
 from lmw.orchestrator.v1 import orchestrator_service_pb2 as pb
 from lmw.orchestrator.v1 import orchestrator_service_pb2_grpc as pb_grpc
 from lmw_common.auth import Access, require_principal
+from lmw_common.citations import citation_pb
 from lmw_common.grpc_server import ServiceSpec
+from lmw_common.preferences import preferences_pb, values_from_pb
 from lmw_common.protoconv import timestamp
-from orchestrator_svc.adapters.clients import citation_pb, preferences_from_pb, preferences_pb
+from orchestrator_svc.app import OrchestratorApp
 from orchestrator_svc.domain import (
     Dashboard,
     GradedQuestion,
@@ -20,9 +22,8 @@ from orchestrator_svc.domain import (
     TutorMessage,
 )
 from orchestrator_svc.grading import Answer
-from orchestrator_svc.handlers import OrchestratorHandlers
 
-# Instructors are refused by the interceptor; finer rules (own data, enrollment, unlocks) are in handlers.
+# Instructors are refused by the interceptor; finer rules (own data, enrollment, unlocks) are in the use cases.
 ACCESS = {
     "GetPreferences": Access.LEARNER,
     "SetPreferences": Access.LEARNER,
@@ -169,30 +170,28 @@ def tutor_message_pb(m: TutorMessage) -> pb.TutorMessage:
 
 
 class OrchestratorServicer(pb_grpc.OrchestratorServiceServicer):
-    def __init__(self, handlers: OrchestratorHandlers) -> None:
-        self.handlers = handlers
+    def __init__(self, app: OrchestratorApp) -> None:
+        self._app = app
 
     async def GetPreferences(self, request, context):
-        preferences, is_default = await self.handlers.get_preferences(require_principal(), request.course_id)
+        preferences, is_default = await self._app.preferences.get(require_principal(), request.course_id)
         return pb.GetPreferencesResponse(preferences=preferences_pb(preferences), is_default=is_default)
 
     async def SetPreferences(self, request, context):
-        detail, style, language = preferences_from_pb(request.preferences)
-        preferences = await self.handlers.set_preferences(
-            require_principal(), request.course_id, detail, style, language
+        preferences = await self._app.preferences.set(
+            require_principal(),
+            request.course_id,
+            values_from_pb(request.preferences),
+            list(request.update_mask.paths),
         )
         return pb.SetPreferencesResponse(preferences=preferences_pb(preferences))
 
     async def GetModuleContent(self, request, context):
-        content = await self.handlers.module_content(
-            require_principal(), request.course_id, request.module_id
-        )
+        content = await self._app.contents.get(require_principal(), request.course_id, request.module_id)
         return pb.GetModuleContentResponse(content=content_pb(content))
 
     async def StreamModuleContent(self, request, context):
-        events = self.handlers.stream_module_content(
-            require_principal(), request.course_id, request.module_id
-        )
+        events = self._app.contents.stream(require_principal(), request.course_id, request.module_id)
         async for event in events:
             if isinstance(event, str):
                 yield pb.StreamModuleContentResponse(markdown_delta=event)
@@ -200,13 +199,13 @@ class OrchestratorServicer(pb_grpc.OrchestratorServiceServicer):
                 yield pb.StreamModuleContentResponse(content=content_pb(event))
 
     async def GetQuiz(self, request, context):
-        quiz = await self.handlers.quiz(
+        quiz = await self._app.quizzes.quiz(
             require_principal(), request.course_id, request.module_id, request.retake
         )
         return pb.GetQuizResponse(quiz=quiz_pb(quiz))
 
     async def SubmitQuiz(self, request, context):
-        result = await self.handlers.submit_quiz(
+        result = await self._app.quizzes.submit(
             require_principal(),
             request.course_id,
             request.module_id,
@@ -217,17 +216,19 @@ class OrchestratorServicer(pb_grpc.OrchestratorServiceServicer):
         return pb.SubmitQuizResponse(result=result_pb(result))
 
     async def CompleteModule(self, request, context):
-        next_module_id, course_completed = await self.handlers.complete_module(
+        next_module_id, course_completed = await self._app.completion.complete(
             require_principal(), request.course_id, request.module_id
         )
         return pb.CompleteModuleResponse(next_module_id=next_module_id, course_completed=course_completed)
 
     async def GetDashboard(self, request, context):
-        dashboard = await self.handlers.dashboard(require_principal(), request.learner_id, request.course_id)
+        dashboard = await self._app.standing.dashboard(
+            require_principal(), request.learner_id, request.course_id
+        )
         return pb.GetDashboardResponse(dashboard=dashboard_pb(dashboard))
 
     async def AskTutor(self, request, context):
-        events = self.handlers.ask_tutor(
+        events = self._app.tutor.ask(
             require_principal(), request.course_id, request.question, request.module_id
         )
         async for event in events:
@@ -237,7 +238,7 @@ class OrchestratorServicer(pb_grpc.OrchestratorServiceServicer):
                 yield pb.AskTutorResponse(message=tutor_message_pb(event))
 
     async def GetTutorHistory(self, request, context):
-        messages, token = await self.handlers.tutor_history(
+        messages, token = await self._app.tutor.history(
             require_principal(), request.course_id, request.page_size, request.page_token
         )
         return pb.GetTutorHistoryResponse(
@@ -245,7 +246,7 @@ class OrchestratorServicer(pb_grpc.OrchestratorServiceServicer):
         )
 
     async def GetLearnerAnalytics(self, request, context):
-        a = await self.handlers.learner_analytics(require_principal(), request.learner_id, request.course_id)
+        a = await self._app.standing.analytics(require_principal(), request.learner_id, request.course_id)
         return pb.GetLearnerAnalyticsResponse(
             learner_id=a.learner_id,
             course_id=a.course_id,
@@ -257,10 +258,10 @@ class OrchestratorServicer(pb_grpc.OrchestratorServiceServicer):
         )
 
 
-def service_spec(handlers: OrchestratorHandlers) -> ServiceSpec:
+def service_spec(app: OrchestratorApp) -> ServiceSpec:
     return ServiceSpec(
         descriptor=pb.DESCRIPTOR.services_by_name["OrchestratorService"],
-        servicer=OrchestratorServicer(handlers),
+        servicer=OrchestratorServicer(app),
         add_to_server=pb_grpc.add_OrchestratorServiceServicer_to_server,
         access=ACCESS,
     )

@@ -1,4 +1,5 @@
-"""Composition root of sme_svc: MongoDB stores, embedder, retriever, ingestion runner, generator backend."""
+"""Composition root of sme_svc: MongoDB stores, embedder, retriever, ingestion runner, generator backend, the
+use cases over them, and serving them."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from lmw_common.runtime import Runtime
 from sme_svc.adapters.chunk_store import ChunkStore
 from sme_svc.adapters.course_files import CourseFiles
 from sme_svc.adapters.job_store import JobStore
+from sme_svc.app import SmeApp
+from sme_svc.app.documents import Documents
+from sme_svc.app.generation import Generation
 from sme_svc.app.ingestion import IngestionRunner
+from sme_svc.app.retrieval import Search
 from sme_svc.config import SmeSettings
 from sme_svc.generation.factory import create_generator
-from sme_svc.handlers import SmeHandlers
 from sme_svc.ingest.indexer import Indexer
 from sme_svc.retrieval.embedder import get_embedder
 from sme_svc.retrieval.retriever import Retriever
@@ -39,7 +43,8 @@ def _generator(settings: SmeSettings, embedder):
 
 
 @asynccontextmanager
-async def bootstrap(settings: SmeSettings, runtime: Runtime) -> AsyncIterator[list[ServiceSpec]]:
+async def compose(settings: SmeSettings, runtime: Runtime) -> AsyncIterator[SmeApp]:
+    """The use cases over their stores, engines and clients, open until the block exits."""
     mongo = create_mongo_client(settings.mongo_url, "sme_svc")
     db = mongo[uri_parser.parse_uri(settings.mongo_url)["database"] or "sme"]
     chunks, jobs = ChunkStore(db), JobStore(db)
@@ -66,14 +71,22 @@ async def bootstrap(settings: SmeSettings, runtime: Runtime) -> AsyncIterator[li
         chunks, embedder, settings.index_dir, settings.max_loaded_courses, settings.hnsw_threshold
     )
     generator = _generator(settings, embedder)
-    handlers = SmeHandlers(
-        runner, jobs, chunks, retriever, generator, embedder, settings.max_concurrent_generations
-    )
+    search = Search(retriever)
     runner.start()
     try:
-        yield [service_spec(handlers)]
+        yield SmeApp(
+            documents=Documents(runner, jobs, chunks, retriever),
+            search=search,
+            generation=Generation(search, generator, embedder, settings.max_concurrent_generations),
+        )
     finally:
         await runner.close()
         await generator.aclose()
         await channel.close()
         await mongo.close()
+
+
+@asynccontextmanager
+async def bootstrap(settings: SmeSettings, runtime: Runtime) -> AsyncIterator[list[ServiceSpec]]:
+    async with compose(settings, runtime) as app:
+        yield [service_spec(app)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from lmw_common.jobs import Job, JobItem
+
 
 @dataclass(frozen=True, slots=True)
 class Section:
@@ -46,13 +48,6 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
-class Preferences:
-    detail_level: str = "moderate"  # brief | moderate | detailed
-    explanation_style: str = "conceptual"  # examples | conceptual | practical | visual
-    language: str = "balanced"  # simple | balanced | technical
-
-
-@dataclass(frozen=True, slots=True)
 class Objective:
     id: str
     text: str
@@ -78,3 +73,29 @@ class Generated:
     chunk_ids: list[str] = field(default_factory=list)  # cited chunks, in order of first citation
     grounded: bool = True  # False: the materials do not cover the request (tutor)
     markers: dict[int, str] = field(default_factory=dict)  # citation marker [n] in `markdown` -> chunk id
+
+
+@dataclass(slots=True)
+class DocumentItem(JobItem):
+    """A file of an ingestion job (JobItem.id is the file id), with what the runner needs to fetch and parse it."""
+
+    sha256: str = ""
+    media_type: str = ""
+
+
+@dataclass(slots=True)
+class IngestJob(Job):
+    """An ingestion job. `resumes` counts the times a live replica took it over from a runner that stopped."""
+
+    resumes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    generator_backend: str
+    generator_model: str
+    embedding_model: str
+    embedding_dimension: int
+    device: str
+    faiss_gpu: bool
+    request_counts: dict[str, int]  # generation requests served since start, by RPC

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from lmw.common.v1 import common_pb2 as cpb
 from lmw.sme.v1 import sme_service_pb2 as pb
 from lmw.sme.v1 import sme_service_pb2_grpc as pb_grpc
 from lmw_common.auth import Access
+from lmw_common.citations import Citation, citation_pb
 from lmw_common.errors import InvalidArgument
 from lmw_common.grpc_server import ServiceSpec
-from lmw_common.protoconv import job_pb, preferences_from_pb
-from sme_svc.domain import Chunk, Generated, Method, Objective, Preferences
-from sme_svc.handlers import Cited, DocumentRef, SmeHandlers
+from lmw_common.jobs import job_pb
+from lmw_common.preferences import preferences_from_pb
+from sme_svc.app import SmeApp
+from sme_svc.app.generation import Cited
+from sme_svc.domain import Chunk, DocumentItem, Generated, Method, Objective
 
 ACCESS = {name: Access.INTERNAL for name in pb.DESCRIPTOR.services_by_name["SmeService"].methods_by_name}
 
@@ -20,6 +25,8 @@ _METHODS = {
     pb.RETRIEVAL_METHOD_DENSE: Method.DENSE,
     pb.RETRIEVAL_METHOD_LEXICAL: Method.LEXICAL,
 }
+_TURN_ROLES = {pb.TURN_ROLE_LEARNER: "user", pb.TURN_ROLE_TUTOR: "assistant"}
+SNIPPET_CHARS = 240
 
 
 def _method(value: int) -> Method:
@@ -28,62 +35,59 @@ def _method(value: int) -> Method:
     return _METHODS[value]
 
 
-_TURN_ROLES = {pb.TURN_ROLE_LEARNER: "user", pb.TURN_ROLE_TUTOR: "assistant"}
-
-
-def citation_pb(chunk: Chunk) -> cpb.Citation:
-    return cpb.Citation(
-        chunk_id=chunk.id,
-        file_id=chunk.file_id,
-        file_name=chunk.file_name,
-        page=chunk.page,
-        slide=chunk.slide,
-        heading=chunk.heading,
-        char_start=chunk.char_start,
-        char_end=chunk.char_end,
-        snippet=chunk.text[:240],
+def chunk_citation_pb(chunk: Chunk) -> cpb.Citation:
+    return citation_pb(
+        Citation(
+            chunk_id=chunk.id,
+            file_id=chunk.file_id,
+            file_name=chunk.file_name,
+            page=chunk.page,
+            slide=chunk.slide,
+            heading=chunk.heading,
+            char_start=chunk.char_start,
+            char_end=chunk.char_end,
+            snippet=chunk.text[:SNIPPET_CHARS],
+        )
     )
 
 
-def citations_pb(chunk_ids, chunks: dict[str, Chunk]) -> list[cpb.Citation]:
-    return [citation_pb(chunks[cid]) for cid in chunk_ids if cid in chunks]
+def citations_pb(chunk_ids: Sequence[str], chunks: Mapping[str, Chunk]) -> list[cpb.Citation]:
+    return [chunk_citation_pb(chunks[cid]) for cid in chunk_ids if cid in chunks]
 
 
 def objectives_from_pb(objectives) -> list[Objective]:
     return [Objective(o.id, o.text, tuple(c.chunk_id for c in o.citations)) for o in objectives]
 
 
-def _preferences(message: cpb.Preferences) -> Preferences:
-    detail, style, language = preferences_from_pb(message)
-    return Preferences(detail, style, language)
-
-
 class SmeServicer(pb_grpc.SmeServiceServicer):
-    def __init__(self, handlers: SmeHandlers) -> None:
-        self._h = handlers
+    def __init__(self, app: SmeApp) -> None:
+        self._app = app
 
     async def IngestDocuments(self, request, context):
-        documents = [DocumentRef(d.file_id, d.file_name, d.sha256, d.media_type) for d in request.documents]
-        return pb.IngestDocumentsResponse(job=job_pb(await self._h.ingest(request.course_id, documents)))
+        documents = [
+            DocumentItem(d.file_id, d.file_name, sha256=d.sha256, media_type=d.media_type)
+            for d in request.documents
+        ]
+        job = await self._app.documents.ingest(request.course_id, documents)
+        return pb.IngestDocumentsResponse(job=job_pb(job))
 
     async def GetJob(self, request, context):
-        return pb.GetJobResponse(job=job_pb(await self._h.get_job(request.job_id)))
+        return pb.GetJobResponse(job=job_pb(await self._app.documents.job(request.job_id)))
 
     async def WatchJob(self, request, context):
-        async for job in self._h.watch_job(request.job_id):
+        async for job in self._app.documents.watch(request.job_id):
             yield pb.WatchJobResponse(job=job_pb(job))
 
     async def DeleteDocuments(self, request, context):
-        count = await self._h.delete_documents(request.course_id, list(request.file_ids))
+        count = await self._app.documents.delete_files(request.course_id, list(request.file_ids))
         return pb.DeleteDocumentsResponse(deleted_chunk_count=count)
 
     async def DeleteCourseIndex(self, request, context):
-        return pb.DeleteCourseIndexResponse(
-            deleted_chunk_count=await self._h.delete_course(request.course_id)
-        )
+        count = await self._app.documents.delete_course(request.course_id)
+        return pb.DeleteCourseIndexResponse(deleted_chunk_count=count)
 
     async def Retrieve(self, request, context):
-        hits = await self._h.retrieve(
+        hits = await self._app.search.retrieve(
             request.course_id,
             request.query,
             request.k,
@@ -93,14 +97,14 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
         return pb.RetrieveResponse(
             chunks=[
                 pb.RetrievedChunk(
-                    chunk_id=h.chunk.id, text=h.chunk.text, score=h.score, citation=citation_pb(h.chunk)
+                    chunk_id=h.chunk.id, text=h.chunk.text, score=h.score, citation=chunk_citation_pb(h.chunk)
                 )
                 for h in hits
             ]
         )
 
     async def GenerateLearningObjectives(self, request, context):
-        cited = await self._h.objectives(
+        cited = await self._app.generation.objectives(
             request.course_id,
             request.module_title,
             request.module_description,
@@ -115,12 +119,12 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
         )
 
     async def GenerateModuleContent(self, request, context):
-        stream = self._h.content(
+        stream = self._app.generation.content(
             request.course_id,
             request.module_title,
             request.module_description,
             objectives_from_pb(request.objectives),
-            _preferences(request.preferences),
+            preferences_from_pb(request.preferences),
             objectives_from_pb(request.recap_objectives),
         )
         async for item in stream:
@@ -135,7 +139,7 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
                 yield pb.GenerateModuleContentResponse(markdown_delta=item)
 
     async def GenerateQuiz(self, request, context):
-        cited = await self._h.quiz(
+        cited = await self._app.generation.quiz(
             request.course_id,
             request.module_title,
             objectives_from_pb(request.objectives),
@@ -160,7 +164,7 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
 
     async def Answer(self, request, context):
         history = [(_TURN_ROLES.get(t.role, "user"), t.text) for t in request.history]
-        stream = self._h.answer(
+        stream = self._app.generation.answer(
             request.course_id, request.question, history, list(request.protected_questions)
         )
         async for item in stream:
@@ -177,22 +181,22 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
                 yield pb.AnswerResponse(text_delta=item)
 
     async def GetModelInfo(self, request, context):
-        info = await self._h.model_info()
+        info = await self._app.generation.model_info()
         return pb.GetModelInfoResponse(
-            generator_backend=info.get("backend", ""),
-            generator_model=info.get("model", ""),
-            embedding_model=info.get("embedding_model", ""),
-            embedding_dimension=int(info.get("embedding_dim", 0)),
-            device=info.get("device", ""),
-            faiss_gpu=info.get("faiss_gpu") == "true",
-            request_counts=dict(self._h.request_counts),
+            generator_backend=info.generator_backend,
+            generator_model=info.generator_model,
+            embedding_model=info.embedding_model,
+            embedding_dimension=info.embedding_dimension,
+            device=info.device,
+            faiss_gpu=info.faiss_gpu,
+            request_counts=info.request_counts,
         )
 
 
-def service_spec(handlers: SmeHandlers) -> ServiceSpec:
+def service_spec(app: SmeApp) -> ServiceSpec:
     return ServiceSpec(
         descriptor=pb.DESCRIPTOR.services_by_name["SmeService"],
-        servicer=SmeServicer(handlers),
+        servicer=SmeServicer(app),
         add_to_server=pb_grpc.add_SmeServiceServicer_to_server,
         access=ACCESS,
     )

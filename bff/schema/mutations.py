@@ -39,6 +39,7 @@ from lmw.common.v1 import common_pb2 as cpb
 from lmw.instructor.v1 import instructor_service_pb2 as ipb
 from lmw.learner.v1 import learner_service_pb2 as lpb
 from lmw.orchestrator.v1 import orchestrator_service_pb2 as opb
+from lmw_common.preferences import DEFAULT_PREFERENCES, preferences_pb
 from lmw_common.protoconv import from_timestamp
 
 UPLOAD_CHUNK_BYTES = 256 * 1024
@@ -364,22 +365,15 @@ class Mutation:
     async def set_preferences(
         self, info: Info, course_id: strawberry.ID, preferences: PreferencesInput
     ) -> Preferences:
-        wanted = preferences.to_pb()
-        if not (wanted.detail_level and wanted.explanation_style and wanted.language):
-            current = await unary(
-                clients(info).orchestrator.GetPreferences(opb.GetPreferencesRequest(course_id=course_id))
-            )
-            merged = cpb.Preferences()
-            merged.CopyFrom(current.preferences)
-            for name in ("detail_level", "explanation_style", "language"):
-                if getattr(wanted, name):
-                    setattr(merged, name, getattr(wanted, name))
-            wanted = merged
-        response = await unary(
-            clients(info).orchestrator.SetPreferences(
-                opb.SetPreferencesRequest(course_id=course_id, preferences=wanted)
-            )
+        changes = preferences.changes()
+        if not changes:
+            raise bad_input("give at least one preference to change", "NOTHING_TO_UPDATE")
+        request = opb.SetPreferencesRequest(
+            course_id=course_id,
+            preferences=preferences_pb(DEFAULT_PREFERENCES.replace(changes)),
+            update_mask=FieldMask(paths=list(changes)),
         )
+        response = await unary(clients(info).orchestrator.SetPreferences(request))
         return Preferences.from_pb(response.preferences)
 
     @strawberry.mutation(

@@ -15,6 +15,7 @@ from lmw.common.v1 import common_pb2 as cpb
 from lmw.instructor.v1 import instructor_service_pb2 as ipb
 from lmw.learner.v1 import learner_service_pb2 as lpb
 from lmw.orchestrator.v1 import orchestrator_service_pb2 as opb
+from lmw_common import preferences
 from lmw_common.protoconv import from_timestamp
 
 T = TypeVar("T")
@@ -41,26 +42,19 @@ class JobState(enum.Enum):
     FAILED = cpb.JOB_STATE_FAILED
 
 
-@strawberry.enum
-class DetailLevel(enum.Enum):
-    BRIEF = cpb.DETAIL_LEVEL_BRIEF
-    MODERATE = cpb.DETAIL_LEVEL_MODERATE
-    DETAILED = cpb.DETAIL_LEVEL_DETAILED
+_PREFERENCE_ENUMS: dict[str, type[enum.Enum]] = {}
 
 
-@strawberry.enum
-class ExplanationStyle(enum.Enum):
-    EXAMPLES = cpb.EXPLANATION_STYLE_EXAMPLES
-    CONCEPTUAL = cpb.EXPLANATION_STYLE_CONCEPTUAL
-    PRACTICAL = cpb.EXPLANATION_STYLE_PRACTICAL
-    VISUAL = cpb.EXPLANATION_STYLE_VISUAL
+def _preference_enum(name: str, dimension: str) -> type[enum.Enum]:
+    """A preference dimension's values (lmw_common.preferences) as a GraphQL enum: "brief" is BRIEF."""
+    values = enum.Enum(name, {value.upper(): value for value in preferences.ALLOWED[dimension]})
+    _PREFERENCE_ENUMS[dimension] = strawberry.enum(values)
+    return values
 
 
-@strawberry.enum
-class LanguageLevel(enum.Enum):
-    SIMPLE = cpb.LANGUAGE_LEVEL_SIMPLE
-    BALANCED = cpb.LANGUAGE_LEVEL_BALANCED
-    TECHNICAL = cpb.LANGUAGE_LEVEL_TECHNICAL
+DetailLevel = _preference_enum("DetailLevel", "detail_level")
+ExplanationStyle = _preference_enum("ExplanationStyle", "explanation_style")
+LanguageLevel = _preference_enum("LanguageLevel", "language")
 
 
 @strawberry.enum
@@ -480,11 +474,8 @@ class Preferences:
 
     @staticmethod
     def from_pb(m: cpb.Preferences) -> Preferences:
-        return Preferences(
-            detail_level=_enum(DetailLevel, m.detail_level, DetailLevel.MODERATE),
-            explanation_style=_enum(ExplanationStyle, m.explanation_style, ExplanationStyle.CONCEPTUAL),
-            language=_enum(LanguageLevel, m.language, LanguageLevel.BALANCED),
-        )
+        values = preferences.preferences_from_pb(m).as_dict()
+        return Preferences(**{d: _PREFERENCE_ENUMS[d](value) for d, value in values.items()})
 
 
 @strawberry.input
@@ -493,12 +484,9 @@ class PreferencesInput:
     explanation_style: ExplanationStyle | None = None
     language: LanguageLevel | None = None
 
-    def to_pb(self) -> cpb.Preferences:
-        return cpb.Preferences(
-            detail_level=self.detail_level.value if self.detail_level else 0,
-            explanation_style=self.explanation_style.value if self.explanation_style else 0,
-            language=self.language.value if self.language else 0,
-        )
+    def changes(self) -> dict[str, str]:
+        """The dimensions given, by name (those left out keep their values)."""
+        return {d: value.value for d in preferences.DIMENSIONS if (value := getattr(self, d)) is not None}
 
 
 # ------------------------------------------------------------------------------------------- content

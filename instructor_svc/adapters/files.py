@@ -15,13 +15,9 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from instructor_svc.domain import CourseFile, FileState
+from instructor_svc.domain import CourseFile, DuplicateFile, FileState
 
 _UNSETTLED = [FileState.PENDING.value, FileState.INDEXING.value]
-
-
-class DuplicateFile(Exception):
-    pass
 
 
 def _file(doc: dict) -> CourseFile:

@@ -1,7 +1,7 @@
 """Jobs in MongoDB (collection `jobs`).
 
 Two kinds share the collection:
-- "objectives": this service's own jobs; the document is the job (state, progress, items, heartbeat_at).
+- "objectives": this service's own jobs; the document is the job (state, items, heartbeat_at).
   While a job is active (QUEUED/RUNNING) it holds `active_key` ("<kind>:<course_id>"), which a unique partial
   index keeps to one document: at most one active objectives job per course, however many requests race.
   Every write that ends a job (succeeded, failed, failed as stale) removes the key, freeing the slot.
@@ -17,17 +17,10 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from instructor_svc.domain import JOB_KIND_INGEST, JOB_KIND_OBJECTIVES, Job, JobItem, JobState
+from instructor_svc.domain import JobAlreadyActive
+from lmw_common.jobs import JOB_KIND_INGEST, JOB_KIND_OBJECTIVES, Job, JobItem, JobState
 
 _ACTIVE = [JobState.QUEUED.value, JobState.RUNNING.value]
-
-
-class JobAlreadyActive(Exception):
-    """The course already has an active job of this kind; `job_id` names it (None if it ended meanwhile)."""
-
-    def __init__(self, job_id: str | None) -> None:
-        super().__init__(job_id)
-        self.job_id = job_id
 
 
 def _active_key(kind: str, course_id: str) -> str:
@@ -50,7 +43,6 @@ def _items(job: Job) -> list[dict]:
 def _snapshot(job: Job) -> dict:
     return {
         "state": job.state.value,
-        "progress": job.progress,
         "message": job.message,
         "items": _items(job),
         "created_at": job.created_at,
@@ -73,7 +65,6 @@ def _job(job_id: str, kind: str, course_id: str, fields: dict) -> Job:
         kind=kind,
         course_id=course_id,
         state=JobState(fields.get("state", JobState.QUEUED.value)),
-        progress=fields.get("progress", 0.0),
         message=fields.get("message", ""),
         items=[
             JobItem(

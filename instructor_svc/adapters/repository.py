@@ -5,37 +5,24 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from instructor_svc.adapters.models import CourseRow, ModuleRow, ObjectiveRow
-from instructor_svc.domain import Citation, Course, Module, ModuleObjectives, Objective
+from instructor_svc.domain import (
+    Course,
+    Module,
+    ModuleObjectives,
+    ModuleSetMismatch,
+    NoObjectives,
+    Objective,
+    TooManyModules,
+    VersionMismatch,
+)
+from lmw_common.citations import Citation
 from lmw_common.db import Database
-
-
-class TooManyModules(Exception):
-    pass
-
-
-class ModuleSetMismatch(Exception):
-    """A reorder did not name every module of the course exactly once."""
-
-    def __init__(self, unknown: list[str]) -> None:
-        super().__init__(f"unknown ids: {unknown}")
-        self.unknown = unknown
-
-
-class NoObjectives(Exception):
-    pass
-
-
-class VersionMismatch(Exception):
-    def __init__(self, current: int) -> None:
-        super().__init__(f"current version is {current}")
-        self.current = current
 
 
 def _module(row: ModuleRow) -> Module:
@@ -70,7 +57,7 @@ def _course(row: CourseRow, modules: Sequence[ModuleRow | Module] = ()) -> Cours
 
 
 def _citations(stored: list[dict] | None) -> tuple[Citation, ...]:
-    return tuple(Citation(**c) for c in stored or ())
+    return tuple(Citation.from_dict(c) for c in stored or ())
 
 
 def _objective(row: ObjectiveRow) -> Objective:
@@ -125,7 +112,7 @@ def _joined_module(row) -> Module | None:
 
 
 def _citations_json(objective: Objective) -> list[dict]:
-    return [asdict(c) for c in objective.citations]
+    return [c.as_dict() for c in objective.citations]
 
 
 class CourseRepository:

@@ -6,51 +6,12 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from instructor_svc.domain import Citation, CourseFile, Job, JobItem, JobState, Objective
-from lmw.common.v1 import common_pb2
+from instructor_svc.domain import CourseFile, Objective
 from lmw.sme.v1 import sme_service_pb2 as spb
 from lmw.sme.v1 import sme_service_pb2_grpc as spb_grpc
 from lmw_common.breaker import GuardedDependency
-from lmw_common.protoconv import from_timestamp
-
-_JOB_STATES = {
-    common_pb2.JOB_STATE_QUEUED: JobState.QUEUED,
-    common_pb2.JOB_STATE_RUNNING: JobState.RUNNING,
-    common_pb2.JOB_STATE_SUCCEEDED: JobState.SUCCEEDED,
-    common_pb2.JOB_STATE_FAILED: JobState.FAILED,
-}
-
-
-def job_from_pb(job: common_pb2.Job, course_id: str = "") -> Job:
-    return Job(
-        id=job.id,
-        kind=job.kind or "ingest",
-        course_id=job.course_id or course_id,
-        state=_JOB_STATES.get(job.state, JobState.QUEUED),
-        progress=job.progress,
-        message=job.message,
-        items=[
-            JobItem(i.id, i.name, _JOB_STATES.get(i.state, JobState.QUEUED), i.message, i.chunk_count)
-            for i in job.items
-        ],
-        created_at=from_timestamp(job.create_time),
-        updated_at=from_timestamp(job.update_time),
-        ended_at=from_timestamp(job.end_time),
-    )
-
-
-def citation_from_pb(c: common_pb2.Citation) -> Citation:
-    return Citation(
-        chunk_id=c.chunk_id,
-        file_id=c.file_id,
-        file_name=c.file_name,
-        page=c.page,
-        slide=c.slide,
-        heading=c.heading,
-        char_start=c.char_start,
-        char_end=c.char_end,
-        snippet=c.snippet,
-    )
+from lmw_common.citations import citation_from_pb
+from lmw_common.jobs import Job, job_from_pb
 
 
 class SmeClient:

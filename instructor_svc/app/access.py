@@ -4,35 +4,39 @@ course is looked up: NOT_FOUND when it does not exist, PERMISSION_DENIED when an
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
-from instructor_svc.adapters.repository import CourseRepository
 from instructor_svc.domain import Course
 from lmw_common import validation as v
-from lmw_common.auth import Principal
-from lmw_common.errors import NotFound, PermissionDenied
+from lmw_common.auth import Principal, require_owner, require_role
+from lmw_common.errors import NotFound
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-def instructor_only(caller: Principal) -> str:
-    if caller.role != "instructor":
-        raise PermissionDenied("only instructors can do this", "ROLE_NOT_ALLOWED")
-    return caller.subject
-
-
 def course_not_found() -> NotFound:
     return NotFound("course not found", "COURSE_NOT_FOUND")
 
 
+class CourseLookup(Protocol):
+    async def course_header(self, course_id: str) -> Course | None:
+        """The course without its modules (ownership and publication checks)."""
+        ...
+
+    async def get_course(self, course_id: str) -> Course | None:
+        """The course with its modules in course order."""
+        ...
+
+
 class CourseAccess:
-    def __init__(self, repo: CourseRepository) -> None:
-        self._repo = repo
+    def __init__(self, courses: CourseLookup) -> None:
+        self._courses = courses
 
     async def _load(self, course_id: str, with_modules: bool) -> Course:
         course_id = v.identifier(course_id, "course_id")
-        load = self._repo.get_course if with_modules else self._repo.course_header
+        load = self._courses.get_course if with_modules else self._courses.course_header
         course = await load(course_id)
         if course is None:
             raise course_not_found()
@@ -40,10 +44,9 @@ class CourseAccess:
 
     async def owned(self, caller: Principal, course_id: str, *, with_modules: bool = False) -> Course:
         """The course, for its owner only."""
-        owner = instructor_only(caller)
+        require_role(caller, "instructor")
         course = await self._load(course_id, with_modules)
-        if course.instructor_id != owner:
-            raise PermissionDenied("this course belongs to another instructor", "NOT_OWNER")
+        require_owner(caller, course.instructor_id, "this course")
         return course
 
     async def owned_or_service(

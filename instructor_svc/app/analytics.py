@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from instructor_svc.adapters.learner import LearnerClient
-from instructor_svc.adapters.repository import CourseRepository
 from instructor_svc.app.access import CourseAccess, course_not_found, now
 from instructor_svc.domain import (
+    AttemptFact,
+    Course,
     CourseAnalytics,
+    LearnerFact,
     ModuleAnalytics,
     ObjectiveAnalytics,
     ScoreBucket,
@@ -24,6 +27,26 @@ STUCK_FAILED_ATTEMPTS = 2
 INACTIVE_AFTER = timedelta(days=7)
 
 
+class CourseFacts(Protocol):
+    async def get_course(self, course_id: str) -> Course | None: ...
+
+    async def objective_texts(self, course_id: str) -> dict[str, tuple[str, str]]:
+        """objective id -> (text, module id) for every current objective of the course."""
+        ...
+
+
+class LearnerFacts(Protocol):
+    """learner_svc, which records progress and attempts."""
+
+    def course_progress(self, course_id: str) -> AsyncIterator[LearnerFact]:
+        """Every learner's progress in the course (every page of it)."""
+        ...
+
+    def quiz_attempts(self, course_id: str) -> AsyncIterator[AttemptFact]:
+        """Every attempt of every learner in the course."""
+        ...
+
+
 def _bucket(score: float) -> int:
     return min(max(math.floor(score * BUCKETS + 1e-9), 0), BUCKETS - 1)
 
@@ -35,7 +58,7 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 class Analytics:
-    def __init__(self, access: CourseAccess, repo: CourseRepository, learners: LearnerClient) -> None:
+    def __init__(self, access: CourseAccess, repo: CourseFacts, learners: LearnerFacts) -> None:
         self._access = access
         self._repo = repo
         self._learners = learners

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import math
 import uuid
+from datetime import datetime
+from typing import Protocol
 
-from instructor_svc.adapters.repository import CourseRepository, ModuleSetMismatch, TooManyModules
-from instructor_svc.app.access import CourseAccess, course_not_found, instructor_only, now
+from instructor_svc.app.access import CourseAccess, course_not_found, now
 from instructor_svc.app.files import Files
-from instructor_svc.domain import DEFAULT_PASS_MARK, MAX_MODULES, Course, Module
+from instructor_svc.domain import (
+    DEFAULT_PASS_MARK,
+    MAX_MODULES,
+    Course,
+    Module,
+    ModuleSetMismatch,
+    TooManyModules,
+)
 from lmw_common import validation as v
-from lmw_common.auth import Principal
+from lmw_common.auth import Principal, require_role
 from lmw_common.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from lmw_common.pagination import next_offset_token, offset_from, page_size
 
@@ -18,14 +26,40 @@ COURSE_FIELDS = ("title", "description")
 MODULE_FIELDS = ("title", "description", "pass_mark")
 
 
-def _mask(paths: list[str], allowed: tuple[str, ...]) -> set[str]:
-    v.bounded_list(paths, "update_mask", len(allowed))
-    unknown = [p for p in paths if p not in allowed]
-    if unknown:
-        raise InvalidArgument(
-            f"update_mask names unknown fields {unknown}; allowed: {list(allowed)}", "INVALID_UPDATE_MASK"
-        )
-    return set(paths)
+class CourseRepository(Protocol):
+    async def get_course(self, course_id: str) -> Course | None: ...
+
+    async def add_course(self, course: Course) -> None: ...
+
+    async def update_course(self, course_id: str, values: dict, now: datetime) -> Course | None: ...
+
+    async def set_published(self, course_id: str, published: bool, now: datetime) -> Course | None: ...
+
+    async def delete_course(self, course_id: str) -> bool: ...
+
+    async def list_by_instructor(self, instructor_id: str, offset: int, limit: int) -> list[Course]:
+        """Newest first."""
+        ...
+
+    async def list_published(self, offset: int, limit: int) -> list[Course]:
+        """Most recently published first."""
+        ...
+
+    async def add_module(self, module: Module, max_modules: int, now: datetime) -> Module | None:
+        """Append a module at the end (TooManyModules past `max_modules`); None when the course is gone."""
+        ...
+
+    async def update_module(
+        self, course_id: str, module_id: str, values: dict, now: datetime
+    ) -> Module | None: ...
+
+    async def delete_module(self, course_id: str, module_id: str, now: datetime) -> bool:
+        """Delete and renumber the remaining modules densely; False when there is no such module."""
+        ...
+
+    async def reorder_modules(self, course_id: str, module_ids: list[str], now: datetime) -> bool:
+        """False when the course is gone; ModuleSetMismatch unless every module is named exactly once."""
+        ...
 
 
 def _pass_mark(value: float) -> float:
@@ -55,7 +89,7 @@ class Courses:
     # courses
 
     async def create(self, caller: Principal, title: str, description: str) -> Course:
-        owner = instructor_only(caller)
+        owner = require_role(caller, "instructor")
         title = v.text(title, "title", v.MAX_TITLE)
         description = v.text(description, "description", v.MAX_DESCRIPTION, required=False)
         moment = now()
@@ -69,7 +103,7 @@ class Courses:
     async def update(
         self, caller: Principal, course_id: str, title: str, description: str, mask: list[str]
     ) -> Course:
-        paths = _mask(mask, COURSE_FIELDS)
+        paths = v.field_mask(mask, COURSE_FIELDS)
         values: dict = {}
         if "title" in paths or (not paths and title.strip()):
             values["title"] = v.text(title, "title", v.MAX_TITLE)
@@ -88,7 +122,7 @@ class Courses:
         await self._repo.delete_course(course.id)
 
     async def list_mine(self, caller: Principal, size: int, token: str) -> tuple[list[Course], str]:
-        owner = instructor_only(caller)
+        owner = require_role(caller, "instructor")
         size, offset = page_size(size), offset_from(token)
         rows = await self._repo.list_by_instructor(owner, offset, size + 1)
         return rows[:size], next_offset_token(offset, size, len(rows))
@@ -172,7 +206,7 @@ class Courses:
         pass_mark: float,
         mask: list[str],
     ) -> Module:
-        paths = _mask(mask, MODULE_FIELDS)
+        paths = v.field_mask(mask, MODULE_FIELDS)
         module_id = v.identifier(module_id, "module_id")
         values: dict = {}
         if "title" in paths or (not paths and title.strip()):

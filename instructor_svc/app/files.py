@@ -25,22 +25,19 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
 
-from instructor_svc.adapters.blobs import BlobStore
-from instructor_svc.adapters.files import DuplicateFile, FileStore
-from instructor_svc.adapters.jobs import JobStore
-from instructor_svc.adapters.repository import CourseRepository
-from instructor_svc.adapters.sme import SmeClient
 from instructor_svc.app.access import CourseAccess, now
 from instructor_svc.domain import (
-    JOB_KIND_INGEST,
+    Course,
     CourseFile,
+    DuplicateFile,
     FileState,
     IndexState,
     IndexStatus,
-    Job,
-    JobState,
     UploadResult,
 )
 from lmw_common import filetypes
@@ -55,6 +52,7 @@ from lmw_common.errors import (
     ResourceExhausted,
     Unavailable,
 )
+from lmw_common.jobs import JOB_KIND_INGEST, Job, JobState
 from lmw_common.pagination import next_offset_token, offset_from, page_size
 
 log = logging.getLogger(__name__)
@@ -78,6 +76,142 @@ _ITEM_STATES = {
 }
 
 
+class StagedBlob(Protocol):
+    """An upload being written to a temp file."""
+
+    size: int
+
+    @property
+    def sha256(self) -> str: ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def read_all(self) -> bytes: ...
+
+    async def commit(self, final: Path) -> None:
+        """Move the bytes to their final name (durably)."""
+        ...
+
+
+class BlobStore(Protocol):
+    def staging(self, course_id: str) -> AbstractAsyncContextManager[StagedBlob]:
+        """A temp file in the course's directory, removed on exit unless committed."""
+        ...
+
+    def path(self, course_id: str, file_id: str) -> Path: ...
+
+    def read(self, course_id: str, file_id: str, chunk_size: int) -> AsyncIterator[bytes]: ...
+
+    async def exists(self, course_id: str, file_id: str) -> bool: ...
+
+    async def delete(self, course_id: str, file_id: str) -> None: ...
+
+    async def delete_course(self, course_id: str) -> None: ...
+
+    async def course_ids(self) -> list[str]: ...
+
+    async def blobs_older_than(self, course_id: str, cutoff: float) -> list[str]:
+        """Ids of the course's blobs last modified before `cutoff` (epoch seconds)."""
+        ...
+
+    async def remove_if_older(self, course_id: str, file_id: str, cutoff: float) -> bool:
+        """Delete the blob if it was last modified before `cutoff`; True if it did."""
+        ...
+
+
+class FileStore(Protocol):
+    async def insert(self, file: CourseFile, claim_until: datetime) -> None:
+        """Record a new file, its ingestion request claimed until `claim_until`; DuplicateFile when the
+        course already has this content."""
+        ...
+
+    async def get(self, course_id: str, file_id: str) -> CourseFile | None: ...
+
+    async def by_sha256(self, course_id: str, sha256: str) -> CourseFile | None: ...
+
+    async def list(self, course_id: str, offset: int, limit: int) -> list[CourseFile]: ...
+
+    async def all_of_course(self, course_id: str) -> list[CourseFile]: ...
+
+    async def recorded_ids(self, course_id: str, file_ids: list[str]) -> set[str]:
+        """Which of these ids the course has a record of (one being deleted included)."""
+        ...
+
+    async def unsettled_of_job(self, job_id: str) -> list[CourseFile]: ...
+
+    async def has_unsettled(self, course_id: str) -> bool: ...
+
+    async def courses_with_unsettled(self, limit: int) -> list[str]: ...
+
+    async def claim_unrequested(self, course_id: str, now: datetime, lease_s: float) -> list[CourseFile]:
+        """Take the lease on the course's files that wait for an ingestion request (one replica wins)."""
+        ...
+
+    async def release(self, file_ids: list[str], message: str, now: datetime) -> None:
+        """Ingestion could not be requested: keep the files PENDING and retriable at once."""
+        ...
+
+    async def fail_unrequested(self, file_ids: list[str], message: str, now: datetime) -> None:
+        """sme_svc refused to ingest the files: FAILED for good."""
+        ...
+
+    async def set_job(self, file_ids: list[str], job_id: str, message: str, now: datetime) -> None: ...
+
+    async def set_state(
+        self, file_id: str, job_id: str, state: FileState, message: str, chunk_count: int, now: datetime
+    ) -> None:
+        """Apply what the ingestion job says, unless the file moved on to another job meanwhile."""
+        ...
+
+    async def forget_job(self, job_id: str, message: str, now: datetime) -> None:
+        """The job is unknown to sme_svc: its unsettled files go back to waiting for a new request."""
+        ...
+
+    async def mark_deleting(self, course_id: str, file_id: str, deleting: bool) -> bool:
+        """False when there is no such file."""
+        ...
+
+    async def delete(self, course_id: str, file_id: str) -> None: ...
+
+    async def delete_course(self, course_id: str) -> None: ...
+
+
+class IngestJobs(Protocol):
+    """This service's records of the ingestion jobs it requested (which course each belongs to)."""
+
+    async def record_ingest(self, job: Job, file_ids: list[str], now: datetime) -> None: ...
+
+    async def update_snapshot(self, job: Job) -> None: ...
+
+    async def get(self, job_id: str) -> Job | None: ...
+
+    async def delete_course(self, course_id: str) -> None: ...
+
+
+class CourseMaterials(Protocol):
+    async def course_header(self, course_id: str) -> Course | None: ...
+
+    async def materials_changed(self, course_id: str, now: datetime) -> int:
+        """Bump the materials version and mark every module's existing objectives stale."""
+        ...
+
+    async def set_last_ingest_job(self, course_id: str, job_id: str) -> None: ...
+
+
+class Indexer(Protocol):
+    """sme_svc, which indexes the files."""
+
+    async def ingest(
+        self, course_id: str, files: list[CourseFile], timeout_s: float | None = None
+    ) -> Job: ...
+
+    async def get_job(self, job_id: str, timeout_s: float | None = None) -> Job: ...
+
+    async def delete_documents(self, course_id: str, file_ids: list[str]) -> int: ...
+
+    async def delete_course_index(self, course_id: str) -> int: ...
+
+
 def _too_large(limit: int) -> ResourceExhausted:
     return ResourceExhausted(
         f"file too large: the limit is {limit} bytes", "FILE_TOO_LARGE", limit_bytes=limit
@@ -88,11 +222,11 @@ class Files:
     def __init__(
         self,
         access: CourseAccess,
-        repo: CourseRepository,
+        repo: CourseMaterials,
         files: FileStore,
-        jobs: JobStore,
+        jobs: IngestJobs,
         blobs: BlobStore,
-        sme: SmeClient,
+        sme: Indexer,
         *,
         max_upload_bytes: int,
         reconcile_timeout_s: float,
@@ -173,7 +307,7 @@ class Files:
         job = await self._request_ingest(course.id, [file])
         return UploadResult(await self._files.get(course.id, file.id) or file, job, False)
 
-    async def _check_content(self, staged, name: str) -> str:
+    async def _check_content(self, staged: StagedBlob, name: str) -> str:
         """The media type by content, off the event loop (detection also refuses DOCX/PPTX zip bombs)."""
         async with self._verify_slots:
             data = await staged.read_all()

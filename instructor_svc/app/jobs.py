@@ -9,17 +9,32 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from instructor_svc.adapters.jobs import JobStore
-from instructor_svc.adapters.sme import SmeClient
 from instructor_svc.app.access import CourseAccess, now
 from instructor_svc.app.files import Files
 from instructor_svc.app.objectives import INTERRUPTED
-from instructor_svc.domain import JOB_KIND_INGEST, Job
 from lmw_common import validation as v
-from lmw_common.auth import Principal
-from lmw_common.errors import NotFound, PermissionDenied
+from lmw_common.auth import Principal, require_role
+from lmw_common.errors import NotFound
+from lmw_common.jobs import JOB_KIND_INGEST, Job
+
+
+class JobRecords(Protocol):
+    async def get(self, job_id: str) -> Job | None: ...
+
+    async def fail_stale(
+        self, heartbeat_before: datetime, reason: str, now: datetime, job_id: str | None = None
+    ) -> int: ...
+
+
+class RemoteJobs(Protocol):
+    """sme_svc, which runs the ingestion jobs."""
+
+    async def get_job(self, job_id: str) -> Job: ...
+
+    def watch_job(self, job_id: str) -> AsyncIterator[Job]: ...
 
 
 def _job_not_found() -> NotFound:
@@ -30,9 +45,9 @@ class Jobs:
     def __init__(
         self,
         access: CourseAccess,
-        jobs: JobStore,
+        jobs: JobRecords,
         files: Files,
-        sme: SmeClient,
+        sme: RemoteJobs,
         *,
         stale_after_s: float,
         poll_s: float,
@@ -46,8 +61,7 @@ class Jobs:
 
     async def _locate(self, caller: Principal, job_id: str) -> Job:
         job_id = v.identifier(job_id, "job_id")
-        if not caller.is_service and caller.role != "instructor":
-            raise PermissionDenied("only instructors can do this", "ROLE_NOT_ALLOWED")
+        require_role(caller, "instructor", "service")
         job = await self._jobs.get(job_id)
         if job is None:
             raise _job_not_found()

@@ -22,30 +22,31 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from instructor_svc.adapters.jobs import JobAlreadyActive, JobStore
-from instructor_svc.adapters.repository import CourseRepository, NoObjectives, VersionMismatch
-from instructor_svc.adapters.sme import SmeClient
-from instructor_svc.app.access import CourseAccess, instructor_only, now
+from instructor_svc.app.access import CourseAccess, now
 from instructor_svc.app.files import Files
 from instructor_svc.domain import (
-    JOB_KIND_OBJECTIVES,
     MAX_CITATIONS,
     MAX_MODULES,
     MAX_OBJECTIVE_LEN,
     MAX_OBJECTIVES,
     MIN_OBJECTIVE_LEN,
-    Citation,
-    Job,
-    JobItem,
-    JobState,
+    Course,
+    JobAlreadyActive,
+    Module,
     ModuleObjectives,
+    NoObjectives,
     Objective,
+    VersionMismatch,
 )
 from lmw_common import validation as v
-from lmw_common.auth import Principal
+from lmw_common.auth import Principal, require_role
+from lmw_common.citations import Citation
 from lmw_common.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from lmw_common.jobs import JOB_KIND_OBJECTIVES, Job, JobItem, JobState
 from lmw_common.pagination import next_offset_token, offset_from, page_size
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,82 @@ SHUTDOWN = "interrupted by a shutdown; run it again"
 MAX_AVOID = 200
 # Tries to take a course's active-job slot that a finishing job frees between our insert and its look-up.
 CLAIM_ATTEMPTS = 3
+
+
+class ObjectiveRepository(Protocol):
+    async def get_course(self, course_id: str) -> Course | None: ...
+
+    async def get_module(self, course_id: str, module_id: str) -> Module | None: ...
+
+    async def module_objectives(
+        self, course_id: str, module_id: str | None, offset: int, limit: int
+    ) -> list[ModuleObjectives]:
+        """The objectives of a page of the course's modules (or of one module), in course order."""
+        ...
+
+    async def store_generated(
+        self,
+        course_id: str,
+        module_id: str,
+        objectives: list[Objective],
+        materials_version: int,
+        now: datetime,
+    ) -> ModuleObjectives | None:
+        """A generated draft: a new version, not approved, stale if the materials changed meanwhile (None when
+        the module is gone)."""
+        ...
+
+    async def replace_objectives(
+        self,
+        course_id: str,
+        module_id: str,
+        build: Callable[[ModuleObjectives], list[Objective]],
+        expected_version: int,
+        now: datetime,
+    ) -> ModuleObjectives | None:
+        """Replace the list atomically with what `build` makes of the current one: a new version, approval
+        voided. VersionMismatch unless `expected_version` is 0 or current; None when the module is gone."""
+        ...
+
+    async def approve_objectives(
+        self, course_id: str, module_id: str, version: int, now: datetime
+    ) -> ModuleObjectives | None:
+        """Approve `version` if current (VersionMismatch otherwise; NoObjectives for an empty list), which
+        clears `stale`; None when the module is gone."""
+        ...
+
+
+class ObjectiveJobs(Protocol):
+    async def create(self, job: Job, params: dict, now: datetime) -> None:
+        """Store a new active job; JobAlreadyActive when its course has one (settled atomically)."""
+        ...
+
+    async def save(self, job: Job, now: datetime) -> bool:
+        """Write the runner's view of an active job; False if someone else ended it meanwhile."""
+        ...
+
+    async def heartbeat(self, job_id: str, now: datetime) -> bool: ...
+
+    async def fail_stale(
+        self,
+        heartbeat_before: datetime,
+        reason: str,
+        now: datetime,
+        job_id: str | None = None,
+        course_id: str | None = None,
+    ) -> int:
+        """Fail active jobs whose runner stopped beating (limited to one job or course when given)."""
+        ...
+
+    async def fail_now(self, job: Job, reason: str, now: datetime) -> None: ...
+
+
+class ObjectiveWriter(Protocol):
+    """sme_svc, which drafts objectives from the course's materials."""
+
+    async def generate_objectives(
+        self, course_id: str, title: str, description: str, count: int, avoid: list[str]
+    ) -> list[Objective]: ...
 
 
 def _module_not_found() -> NotFound:
@@ -96,10 +173,10 @@ class Objectives:
     def __init__(
         self,
         access: CourseAccess,
-        repo: CourseRepository,
+        repo: ObjectiveRepository,
         files: Files,
-        jobs: JobStore,
-        sme: SmeClient,
+        jobs: ObjectiveJobs,
+        sme: ObjectiveWriter,
         *,
         default_count: int,
         heartbeat_s: float,
@@ -118,7 +195,7 @@ class Objectives:
     # generation jobs
 
     async def generate(self, caller: Principal, course_id: str, module_ids: list[str], count: int) -> Job:
-        owner = instructor_only(caller)
+        owner = require_role(caller, "instructor")
         count = count or self._default_count
         if not 1 <= count <= MAX_OBJECTIVES:
             raise InvalidArgument(
@@ -202,7 +279,6 @@ class Objectives:
                 except Exception:
                     log.exception("objective generation failed for module %s", item.id)
                     item.state, item.message = JobState.FAILED, "internal error"
-                job.progress = job.items_done / job.items_total
                 job.updated_at = now()
                 if not await self._jobs.save(job, now()):
                     return
@@ -211,7 +287,7 @@ class Objectives:
             job.message = (
                 f"{len(failed)} of {job.items_total} module(s) failed" if failed else "objectives drafted"
             )
-            job.progress, job.updated_at, job.ended_at = 1.0, now(), now()
+            job.updated_at, job.ended_at = now(), now()
             await self._jobs.save(job, now())
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):

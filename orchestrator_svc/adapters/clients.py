@@ -5,7 +5,6 @@ call to sme_svc goes through the circuit breaker."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 
 import grpc
 
@@ -17,73 +16,24 @@ from lmw.learner.v1 import learner_service_pb2_grpc as lpb_grpc
 from lmw.sme.v1 import sme_service_pb2 as spb
 from lmw.sme.v1 import sme_service_pb2_grpc as spb_grpc
 from lmw_common.breaker import GuardedDependency
+from lmw_common.citations import citation_from_pb
 from lmw_common.errors import DomainError, NotFound, Unavailable, from_rpc_error
+from lmw_common.preferences import Preferences, preferences_pb
 from lmw_common.protoconv import from_timestamp, timestamp
 from lmw_common.ttl_cache import TtlCache
 from orchestrator_svc.domain import (
+    AnswerEvent,
     AttemptSummary,
-    Citation,
+    ContentEvent,
     Course,
     CourseProgress,
     Module,
     ModuleObjectives,
     ModuleProgress,
     Objective,
-    Preferences,
     QuizItem,
     QuizResult,
 )
-
-_DETAIL = {
-    "brief": cpb.DETAIL_LEVEL_BRIEF,
-    "moderate": cpb.DETAIL_LEVEL_MODERATE,
-    "detailed": cpb.DETAIL_LEVEL_DETAILED,
-}
-_STYLE = {
-    "examples": cpb.EXPLANATION_STYLE_EXAMPLES,
-    "conceptual": cpb.EXPLANATION_STYLE_CONCEPTUAL,
-    "practical": cpb.EXPLANATION_STYLE_PRACTICAL,
-    "visual": cpb.EXPLANATION_STYLE_VISUAL,
-}
-_LANGUAGE = {
-    "simple": cpb.LANGUAGE_LEVEL_SIMPLE,
-    "balanced": cpb.LANGUAGE_LEVEL_BALANCED,
-    "technical": cpb.LANGUAGE_LEVEL_TECHNICAL,
-}
-
-
-def preferences_pb(p: Preferences) -> cpb.Preferences:
-    return cpb.Preferences(
-        detail_level=_DETAIL[p.detail_level],
-        explanation_style=_STYLE[p.explanation_style],
-        language=_LANGUAGE[p.language],
-    )
-
-
-def preferences_from_pb(p: cpb.Preferences) -> tuple[str, str, str]:
-    """The names of the values ("" for UNSPECIFIED or a value this build does not know)."""
-    detail = {v: k for k, v in _DETAIL.items()}.get(p.detail_level, "")
-    style = {v: k for k, v in _STYLE.items()}.get(p.explanation_style, "")
-    language = {v: k for k, v in _LANGUAGE.items()}.get(p.language, "")
-    return detail, style, language
-
-
-def citation_pb(c: Citation) -> cpb.Citation:
-    return cpb.Citation(**c.as_dict())
-
-
-def citation_from_pb(c: cpb.Citation) -> Citation:
-    return Citation(
-        chunk_id=c.chunk_id,
-        file_id=c.file_id,
-        file_name=c.file_name,
-        page=c.page,
-        slide=c.slide,
-        heading=c.heading,
-        char_start=c.char_start,
-        char_end=c.char_end,
-        snippet=c.snippet,
-    )
 
 
 def _objective_pb(o: Objective) -> cpb.LearningObjective:
@@ -231,33 +181,13 @@ class InstructorClient:
         return await self._shown_objectives.get(course_id, lambda: self.objectives(course_id))
 
 
-@dataclass(frozen=True, slots=True)
-class ContentEvent:
-    delta: str = ""
-    markdown: str | None = None  # set on the final event
-    citations: tuple[Citation, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerEvent:
-    delta: str = ""
-    final: bool = False
-    text: str = ""
-    citations: tuple[Citation, ...] = ()
-    grounded: bool = False
-
-
 class SmeClient:
     """sme_svc behind a circuit breaker: when it is down, calls fail fast with UNAVAILABLE."""
 
     def __init__(self, channel: grpc.aio.Channel, guard: GuardedDependency, timeout_s: float) -> None:
         self._stub = spb_grpc.SmeServiceStub(channel)
-        self.guard = guard
+        self._guard = guard
         self._timeout_s = timeout_s
-
-    @property
-    def breaker_open(self) -> bool:
-        return self.guard.is_open
 
     async def generate_content(
         self,
@@ -275,7 +205,9 @@ class SmeClient:
             preferences=preferences_pb(preferences),
             recap_objectives=[_objective_pb(o) for o in recap],
         )
-        stream = self.guard.stream(lambda: self._stub.GenerateModuleContent(request, timeout=self._timeout_s))
+        stream = self._guard.stream(
+            lambda: self._stub.GenerateModuleContent(request, timeout=self._timeout_s)
+        )
         async for event in _clear_errors(stream, "content generation"):
             if event.HasField("content"):
                 yield ContentEvent(
@@ -303,7 +235,7 @@ class SmeClient:
             seed=seed,
         )
         try:
-            response = await self.guard.call(
+            response = await self._guard.call(
                 lambda: self._stub.GenerateQuiz(request, timeout=self._timeout_s)
             )
         except DomainError as exc:
@@ -326,7 +258,6 @@ class SmeClient:
         course_id: str,
         question: str,
         history: Sequence[tuple[str, str]],
-        module_title: str,
         protected_questions: Sequence[str],
     ) -> AsyncIterator[AnswerEvent]:
         roles = {"learner": spb.TURN_ROLE_LEARNER, "tutor": spb.TURN_ROLE_TUTOR}
@@ -334,10 +265,9 @@ class SmeClient:
             course_id=course_id,
             question=question,
             history=[spb.ConversationTurn(role=roles[role], text=text) for role, text in history],
-            module_title=module_title,
             protected_questions=list(protected_questions),
         )
-        stream = self.guard.stream(lambda: self._stub.Answer(request, timeout=self._timeout_s))
+        stream = self._guard.stream(lambda: self._stub.Answer(request, timeout=self._timeout_s))
         async for event in _clear_errors(stream, "the tutor"):
             if event.HasField("answer"):
                 yield AnswerEvent(

@@ -12,11 +12,12 @@ Cached facts may grant but never deny: a caller refused on a cached value asks a
 from __future__ import annotations
 
 from lmw_common.change_feed import ChangeFeed
+from lmw_common.preferences import DEFAULT_PREFERENCES, Preferences
 from lmw_common.ttl_cache import TtlCache
 from orchestrator_svc.adapters.clients import LearnerClient
 from orchestrator_svc.adapters.mongo_stores import PreferenceStore
 from orchestrator_svc.adapters.repository import OrchestratorRepository
-from orchestrator_svc.domain import DEFAULT_PREFERENCES, AttemptSummary, CourseProgress, Mastery, Preferences
+from orchestrator_svc.domain import AttemptSummary, CourseProgress, Mastery
 
 Key = tuple[str, str]  # (learner_id, course_id)
 

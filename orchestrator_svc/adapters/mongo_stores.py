@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from orchestrator_svc.domain import Citation, Preferences, TutorMessage
+from lmw_common.citations import Citation
+from lmw_common.preferences import DEFAULT_PREFERENCES, Preferences
+from orchestrator_svc.domain import TutorMessage
 
 
 class PreferenceStore:
@@ -24,21 +26,27 @@ class PreferenceStore:
 
     async def get(self, learner_id: str, course_id: str) -> Preferences | None:
         doc = await self._col.find_one({"_id": self._id(learner_id, course_id)})
-        if doc is None:
-            return None
-        return Preferences(doc["detail_level"], doc["explanation_style"], doc["language"])
+        return Preferences.from_dict(doc) if doc is not None else None
 
-    async def put(self, learner_id: str, course_id: str, preferences: Preferences) -> None:
-        await self._col.replace_one(
+    async def update(self, learner_id: str, course_id: str, changes: Mapping[str, str]) -> Preferences:
+        """Set these dimensions in one atomic write; the others keep their stored values (the defaults on the
+        first write), so concurrent updates of different dimensions never undo each other."""
+        defaults = {k: v for k, v in DEFAULT_PREFERENCES.as_dict().items() if k not in changes}
+        doc = await self._col.find_one_and_update(
             {"_id": self._id(learner_id, course_id)},
             {
-                "learner_id": learner_id,
-                "course_id": course_id,
-                **preferences.as_dict(),
-                "updated_at": datetime.now(UTC),
+                "$set": {
+                    "learner_id": learner_id,
+                    "course_id": course_id,
+                    **changes,
+                    "updated_at": datetime.now(UTC),
+                },
+                **({"$setOnInsert": defaults} if defaults else {}),
             },
             upsert=True,
+            return_document=ReturnDocument.AFTER,
         )
+        return Preferences.from_dict(doc)
 
 
 class TutorStore:

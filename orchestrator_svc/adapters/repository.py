@@ -8,26 +8,19 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from lmw_common.citations import Citation
 from lmw_common.db import Database
+from lmw_common.preferences import Preferences
 from orchestrator_svc.adapters.models import MasteryRow, ModuleContentRow, QuizResultRow, QuizRow
 from orchestrator_svc.domain import (
-    Citation,
+    AttemptConflict,
     GradedQuestion,
     Mastery,
     ModuleContent,
-    Preferences,
     Quiz,
     QuizItem,
     QuizResult,
 )
-
-
-class AttemptConflict(Exception):
-    """The attempt id belongs to another quiz, or the quiz already has another attempt."""
-
-    def __init__(self, existing: QuizResult | None) -> None:
-        super().__init__("attempt conflict")
-        self.existing = existing
 
 
 def _citations(data: list) -> tuple[Citation, ...]:
@@ -41,7 +34,7 @@ def _content(row: ModuleContentRow) -> ModuleContent:
         module_id=row.module_id,
         markdown=row.markdown,
         citations=_citations(row.citations),
-        preferences=Preferences(**row.preferences),
+        preferences=Preferences.from_dict(row.preferences),
         objectives_version=row.objectives_version,
         materials_version=row.materials_version,
         recap_objective_ids=tuple(row.recap_objective_ids),
@@ -138,9 +131,6 @@ def _mastery(row: MasteryRow) -> Mastery:
 _MASTERY = select(MasteryRow).where(
     MasteryRow.learner_id == bindparam("learner_id"), MasteryRow.course_id == bindparam("course_id")
 )
-
-# Given the stored mastery of the quiz's objectives (missing ones absent), returns the new states.
-MasteryUpdate = Callable[[dict[str, Mastery]], list[Mastery]]
 
 
 class OrchestratorRepository:
@@ -262,7 +252,10 @@ class OrchestratorRepository:
         return _result(rows[0]) if rows else None
 
     async def add_result(
-        self, result: QuizResult, update_mastery: MasteryUpdate, now: datetime
+        self,
+        result: QuizResult,
+        update_mastery: Callable[[dict[str, Mastery]], list[Mastery]],
+        now: datetime,
     ) -> QuizResult:
         """Store the graded attempt, mark its quiz submitted and apply its mastery update, atomically.
 
@@ -294,7 +287,7 @@ class OrchestratorRepository:
                 )
             ).first() is not None
             if not inserted:
-                raise AttemptConflict(None)
+                raise AttemptConflict()
             marked = (
                 await session.execute(
                     update(QuizRow)
@@ -304,7 +297,7 @@ class OrchestratorRepository:
                 )
             ).first() is not None
             if not marked:  # another attempt got this quiz first; roll the insert back
-                raise AttemptConflict(None)
+                raise AttemptConflict()
             objective_ids = sorted({q.objective_id for q in result.questions if q.objective_id})
             rows = (
                 await session.execute(

@@ -35,39 +35,11 @@ from typing import Generic, TypeVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lmw_common.errors import (
-    AlreadyExists,
-    DeadlineExceeded,
-    DomainError,
-    FailedPrecondition,
-    Internal,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-    ResourceExhausted,
-    Unauthenticated,
-    Unavailable,
-)
+from lmw_common.errors import DomainError, Internal, Unavailable, error_for
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-_ERRORS: dict[str, type[DomainError]] = {
-    cls.code.name: cls
-    for cls in (
-        InvalidArgument,
-        NotFound,
-        AlreadyExists,
-        PermissionDenied,
-        Unauthenticated,
-        FailedPrecondition,
-        Unavailable,
-        ResourceExhausted,
-        DeadlineExceeded,
-        Internal,
-    )
-}
 
 _ACQUIRE = text(
     """
@@ -133,8 +105,11 @@ class ClaimState:
     error_message: str | None
 
     def error(self) -> DomainError:
-        cls = _ERRORS.get(self.error_code or "", Internal)
-        return cls(self.error_message or "generation failed", self.error_reason or "GENERATION_FAILED")
+        return error_for(
+            self.error_code or "INTERNAL",
+            self.error_message or "generation failed",
+            self.error_reason or "GENERATION_FAILED",
+        )
 
 
 class SingleFlight(Generic[T]):

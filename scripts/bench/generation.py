@@ -28,7 +28,8 @@ from pathlib import Path
 
 from common import SAMPLE_COURSE, corpus_documents, print_table, write_json
 
-from sme_svc.domain import Chunk, Objective, Preferences
+from lmw_common.preferences import Preferences
+from sme_svc.domain import Chunk, Objective
 from sme_svc.generation.base import GenerationFailed, collect
 from sme_svc.generation.extractive import ExtractiveGenerator
 from sme_svc.generation.material import analyze

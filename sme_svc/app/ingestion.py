@@ -15,9 +15,30 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from lmw_common.errors import DomainError
-from sme_svc.adapters.job_store import FAILED, QUEUED, RUNNING, SUCCEEDED, TERMINAL, Job, JobItem, JobStore
+from lmw_common.jobs import JOB_KIND_INGEST, JobState
+from sme_svc.domain import DocumentItem, IngestJob
 
 log = logging.getLogger(__name__)
+
+
+class JobStore(Protocol):
+    async def create(self, kind: str, course_id: str, items: list[DocumentItem]) -> IngestJob: ...
+
+    async def claim(self, job_id: str, owner: str) -> IngestJob | None:
+        """Take a queued job (None when another runner has it)."""
+        ...
+
+    async def claim_stale(self, owner: str, stale_after_s: float) -> IngestJob | None:
+        """Take over one job whose runner stopped heartbeating (its `resumes` counted up)."""
+        ...
+
+    async def heartbeat(self, job_id: str, owner: str) -> bool:
+        """False once the job is no longer this owner's."""
+        ...
+
+    async def save(self, job: IngestJob, owner: str) -> None:
+        """Write the runner's view of the job; only its current owner may."""
+        ...
 
 
 class FileSource(Protocol):
@@ -50,8 +71,8 @@ class IngestionRunner:
         self._tasks: set[asyncio.Task] = set()
         self._sweeper: asyncio.Task | None = None
 
-    async def submit(self, course_id: str, items: list[JobItem]) -> Job:
-        job = await self._jobs.create("ingest", course_id, items)
+    async def submit(self, course_id: str, items: list[DocumentItem]) -> IngestJob:
+        job = await self._jobs.create(JOB_KIND_INGEST, course_id, items)
         self._spawn(self._claim_and_run(job.id))
         return job
 
@@ -83,18 +104,18 @@ class IngestionRunner:
         if job is not None:
             await self._run(job)
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, job: IngestJob) -> None:
         # Heartbeat from the claim on, also while waiting for a slot, so no one takes the job over meanwhile.
         beat = asyncio.create_task(self._heartbeat(job.id))
         async with self._slots:
             try:
                 if job.resumes > self._max_resumes:
                     await self._finish(
-                        job, FAILED, f"interrupted {job.resumes} times; upload the files again"
+                        job, JobState.FAILED, f"interrupted {job.resumes} times; upload the files again"
                     )
                     return
                 for item in job.items:
-                    if item.state in TERMINAL:
+                    if item.state.terminal:
                         continue
                     await self._ingest_item(job, item)
                 await self._finish(job, *self._outcome(job))
@@ -102,41 +123,46 @@ class IngestionRunner:
                 raise  # shutdown: the heartbeat stops and a live replica resumes the job
             except Exception as exc:  # a bug must not leave the job RUNNING forever
                 log.exception("ingestion job %s crashed", job.id)
-                await self._finish(job, FAILED, f"internal error: {type(exc).__name__}")
+                await self._finish(job, JobState.FAILED, f"internal error: {type(exc).__name__}")
             finally:
                 beat.cancel()
 
-    async def _ingest_item(self, job: Job, item: JobItem) -> None:
-        item.state, item.message = RUNNING, ""
+    async def _ingest_item(self, job: IngestJob, item: DocumentItem) -> None:
+        item.state, item.message = JobState.RUNNING, ""
         await self._jobs.save(job, self.owner)
         try:
             data = await self._files.read(job.course_id, item.id)
             item.chunk_count = await self._indexer.index_file(
                 job.course_id, item.id, item.name, item.sha256, data, item.media_type
             )
-            item.state, item.message = SUCCEEDED, f"{item.chunk_count} chunks indexed"
+            item.state, item.message = JobState.SUCCEEDED, f"{item.chunk_count} chunks indexed"
         except (DomainError, ValueError) as exc:  # a bad file fails alone, with its reason
-            item.state, item.message = FAILED, _reason(exc)
+            item.state, item.message = JobState.FAILED, _reason(exc)
         job.message = f"{job.items_done} of {len(job.items)} files processed"
         await self._jobs.save(job, self.owner)
 
     @staticmethod
-    def _outcome(job: Job) -> tuple[str, str]:
-        failed = [item for item in job.items if item.state == FAILED]
+    def _outcome(job: IngestJob) -> tuple[JobState, str]:
+        failed = [item for item in job.items if item.state is JobState.FAILED]
         if failed and len(failed) == len(job.items):
-            return FAILED, "no file could be indexed: " + "; ".join(f"{i.name}: {i.message}" for i in failed)
+            return JobState.FAILED, "no file could be indexed: " + "; ".join(
+                f"{i.name}: {i.message}" for i in failed
+            )
         if failed:
             return (
-                SUCCEEDED,
+                JobState.SUCCEEDED,
                 f"{len(job.items) - len(failed)} of {len(job.items)} files indexed; failed: "
                 + ("; ".join(f"{i.name}: {i.message}" for i in failed)),
             )
-        return SUCCEEDED, f"{len(job.items)} files indexed, {sum(i.chunk_count for i in job.items)} chunks"
+        return (
+            JobState.SUCCEEDED,
+            f"{len(job.items)} files indexed, {sum(i.chunk_count for i in job.items)} chunks",
+        )
 
-    async def _finish(self, job: Job, state: str, message: str) -> None:
+    async def _finish(self, job: IngestJob, state: JobState, message: str) -> None:
         for item in job.items:
-            if item.state in (QUEUED, RUNNING):
-                item.state, item.message = FAILED, message
+            if not item.state.terminal:
+                item.state, item.message = JobState.FAILED, message
         job.state, job.message, job.ended_at = state, message, datetime.now(UTC)
         await self._jobs.save(job, self.owner)
 

@@ -14,14 +14,11 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from sme_svc.domain import Chunk, Generated, Hit, Objective, Preferences, QuizItem
+from lmw_common.preferences import Preferences
+from sme_svc.domain import Chunk, Generated, Hit, Objective, QuizItem
 
 Encode = Callable[[list[str]], np.ndarray]
 """Sentence encoder: texts -> (n, dim) float32, L2-normalized rows (cosine = dot product)."""
-
-DETAIL_LEVELS = ("brief", "moderate", "detailed")
-EXPLANATION_STYLES = ("examples", "conceptual", "practical", "visual")
-LANGUAGES = ("simple", "balanced", "technical")
 
 # Bloom's taxonomy action verbs accepted at the start of a learning objective (measurable verbs only).
 ACTION_VERBS = frozenset(
@@ -132,11 +129,3 @@ async def collect(stream: ContentStream) -> Generated:
     if "".join(deltas) != final.markdown:
         raise GenerationFailed("streamed deltas do not add up to the final Markdown")
     return final
-
-
-def check_preferences(prefs: Preferences) -> Preferences:
-    """Unknown preference values fall back to the defaults rather than failing a learner's request."""
-    detail = prefs.detail_level if prefs.detail_level in DETAIL_LEVELS else "moderate"
-    style = prefs.explanation_style if prefs.explanation_style in EXPLANATION_STYLES else "conceptual"
-    language = prefs.language if prefs.language in LANGUAGES else "balanced"
-    return Preferences(detail_level=detail, explanation_style=style, language=language)

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sme_svc.domain import Generated, Objective, Preferences
+from lmw_common.preferences import Preferences
+from sme_svc.domain import Generated, Objective
 from sme_svc.generation.material import Material, is_example, is_procedural, is_task
 from sme_svc.generation.objective_builder import clause
 from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix, mmr

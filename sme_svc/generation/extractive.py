@@ -16,8 +16,9 @@ from typing import TypeVar
 
 import numpy as np
 
-from sme_svc.domain import Chunk, Generated, Hit, Objective, Preferences, QuizItem
-from sme_svc.generation.base import Encode, GenerationFailed, check_preferences
+from lmw_common.preferences import Preferences
+from sme_svc.domain import Chunk, Generated, Hit, Objective, QuizItem
+from sme_svc.generation.base import Encode, GenerationFailed
 from sme_svc.generation.composer import Citations, Composer
 from sme_svc.generation.conversation import (
     COVERAGE_THRESHOLD,
@@ -110,9 +111,7 @@ class ExtractiveGenerator:
 
     def _content(self, title, description, objectives, chunks, prefs: Preferences, recap):
         material = analyze(chunks, self._embed)
-        composer = Composer(
-            material, self._embed, title, description, objectives, check_preferences(prefs), recap
-        )
+        composer = Composer(material, self._embed, title, description, objectives, prefs.known(), recap)
         return composer.markdown_blocks()
 
     # ------------------------------------------------------------------ quiz

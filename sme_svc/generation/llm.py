@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 import numpy as np
 
-from sme_svc.domain import Chunk, Generated, Hit, Objective, Preferences, QuizItem
+from lmw_common.preferences import Preferences
+from sme_svc.domain import Chunk, Generated, Hit, Objective, QuizItem
 from sme_svc.generation import prompts
 from sme_svc.generation.base import Encode, GenerationFailed
 from sme_svc.generation.conversation import (

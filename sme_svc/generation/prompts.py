@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sme_svc.domain import Chunk, Objective, Preferences, QuizItem
-from sme_svc.generation.base import check_preferences
+from lmw_common.preferences import Preferences
+from sme_svc.domain import Chunk, Objective, QuizItem
 
 Message = dict[str, str]
 MAX_SOURCE_CHARS = 1800
@@ -149,7 +149,7 @@ def content_messages(
     prefs: Preferences,
     recap: Sequence[Objective] = (),
 ) -> list[Message]:
-    prefs = check_preferences(prefs)
+    prefs = prefs.known()
     goals = "\n".join(f"- {o.text}" for o in objectives)
     recap_text = (
         ("\nBriefly recall these earlier objectives first:\n" + "\n".join(f"- {o.text}" for o in recap))

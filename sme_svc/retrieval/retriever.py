@@ -121,11 +121,11 @@ class Retriever:
             return cached
         return await self._load_once(course_id)
 
-    def forget(self, course_id: str) -> None:
+    async def forget(self, course_id: str) -> None:
         """Drop the course from memory and its index files from disk (after DeleteCourseIndex)."""
         self._loaded.pop(course_id, None)
         if self._cache is not None:
-            self._cache.remove(course_id)
+            await asyncio.to_thread(self._cache.remove, course_id)
 
     # ------------------------------------------------------------ loading
 

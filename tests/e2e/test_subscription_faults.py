@@ -32,6 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from bff.config import BffSettings  # noqa: E402
 from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
+from orchestrator_svc.adapters.clients import SmeClient  # noqa: E402
 from scripts.mesh import GraphQLClient  # noqa: E402
 from tests.e2e.graphql_checks import (  # noqa: E402
     ModuleMaterial,
@@ -76,16 +77,15 @@ async def stage(lmw_mesh, common_settings, service_token, tmp_path_factory):
 
 @pytest.fixture
 def paused_generation(stage, monkeypatch):
-    """sme_svc's content stream, as orchestrator_svc reads it, pauses after its first delta: the client
-    surely has data while the generation is still running when it goes away (the real sme_svc still
-    generates the whole content, once)."""
-    sme = stage.mesh.orchestrator.sme
-    real = sme.generate_content
+    """sme_svc's content stream, as orchestrator_svc reads it (its SmeClient), pauses after its first delta:
+    the client surely has data while the generation is still running when it goes away (the real sme_svc
+    still generates the whole content, once)."""
+    real = SmeClient.generate_content
 
-    def paused(*args, **kwargs):
+    def paused(self, *args, **kwargs):
         async def events():
             first = True
-            async for event in real(*args, **kwargs):
+            async for event in real(self, *args, **kwargs):
                 yield event
                 if first:
                     first = False
@@ -93,7 +93,7 @@ def paused_generation(stage, monkeypatch):
 
         return events()
 
-    monkeypatch.setattr(sme, "generate_content", paused)
+    monkeypatch.setattr(SmeClient, "generate_content", paused)
 
 
 # ------------------------------------------------------------------------------------------ helpers

@@ -70,7 +70,7 @@ class Mesh:
 
     @property
     def orchestrator(self):
-        """orchestrator_svc's use cases (OrchestratorHandlers): breaker state, background work."""
+        """orchestrator_svc's use cases (OrchestratorApp), to wait for their background work."""
         return self._orchestrator[-1]
 
     def learner_stub(self, token: str | None = None) -> lpb_grpc.LearnerServiceStub:
@@ -180,8 +180,9 @@ async def running_mesh(
     from instructor_svc.config import InstructorSettings
     from learner_svc.bootstrap import bootstrap as learner_bootstrap
     from learner_svc.config import LearnerSettings
-    from orchestrator_svc.bootstrap import bootstrap as orchestrator_bootstrap
+    from orchestrator_svc.bootstrap import compose as orchestrator_compose
     from orchestrator_svc.config import OrchestratorSettings
+    from orchestrator_svc.servicer import service_spec as orchestrator_spec
     from sme_svc.config import SmeSettings
 
     ports = {name: free_port() for name in ("learner", "instructor", "sme", "orchestrator")}
@@ -229,9 +230,9 @@ async def running_mesh(
 
     @asynccontextmanager
     async def capture(service_settings, runtime):
-        async with orchestrator_bootstrap(service_settings, runtime) as specs:
-            mesh._orchestrator.append(specs[0].servicer.handlers)
-            yield specs
+        async with orchestrator_compose(service_settings, runtime) as app:
+            mesh._orchestrator.append(app)
+            yield [orchestrator_spec(app)]
 
     async with AsyncExitStack() as stack:
         stack.push_async_callback(mesh.stop_sme)

@@ -23,8 +23,9 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from instructor_svc.app import InstructorApp
-from instructor_svc.bootstrap import bootstrap as instructor_bootstrap
+from instructor_svc.bootstrap import compose
 from instructor_svc.config import InstructorSettings
+from instructor_svc.servicer import service_spec
 from lmw.common.v1 import common_pb2 as cpb
 from lmw.instructor.v1 import instructor_service_pb2 as pb
 from lmw.instructor.v1 import instructor_service_pb2_grpc as pb_grpc
@@ -199,9 +200,9 @@ async def instructor_env(
 
     @asynccontextmanager
     async def capture(service_settings, runtime):
-        async with instructor_bootstrap(service_settings, runtime) as specs:
-            apps.append(specs[0].servicer.app)
-            yield specs
+        async with compose(service_settings, runtime) as app:
+            apps.append(app)
+            yield [service_spec(app)]
 
     mongo_client = AsyncMongoClient(mongo_url, tz_aware=True)
     try:

@@ -15,7 +15,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from sme_svc.domain import Chunk, Generated, Hit, Objective, Preferences, QuizItem  # noqa: E402
+from lmw_common.preferences import Preferences  # noqa: E402
+from sme_svc.domain import Chunk, Generated, Hit, Objective, QuizItem  # noqa: E402
 from sme_svc.generation.base import ACTION_VERBS, GenerationFailed, Generator, collect  # noqa: E402
 from sme_svc.generation.conversation import NOT_COVERED, contextualize_question  # noqa: E402
 from sme_svc.generation.extractive import ExtractiveGenerator  # noqa: E402

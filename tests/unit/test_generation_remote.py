@@ -17,7 +17,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from sme_svc.domain import Chunk, Generated, Hit, Objective, Preferences  # noqa: E402
+from lmw_common.preferences import Preferences  # noqa: E402
+from sme_svc.domain import Chunk, Generated, Hit, Objective  # noqa: E402
 from sme_svc.generation import prompts  # noqa: E402
 from sme_svc.generation.base import BackendUnavailable, GenerationFailed, GeneratorConfigError, collect  # noqa: E402
 from sme_svc.generation.conversation import NOT_COVERED  # noqa: E402
