@@ -271,6 +271,20 @@ async def test_learner_reads_takes_the_quiz_and_completes(anonymous, state):
         )
     )["setPreferences"]
     assert prefs == {"detailLevel": "BRIEF", "explanationStyle": "EXAMPLES", "language": "BALANCED"}
+    prefs = (
+        await student.execute(
+            """mutation($c: ID!) { setPreferences(courseId: $c, preferences: {language: TECHNICAL}) {
+              detailLevel explanationStyle language } }""",
+            {"c": state.course},
+        )
+    )["setPreferences"]
+    assert prefs == {"detailLevel": "BRIEF", "explanationStyle": "EXAMPLES", "language": "TECHNICAL"}
+    with pytest.raises(GraphQLFailure) as failure:  # nothing to set
+        await student.execute(
+            "mutation($c: ID!) { setPreferences(courseId: $c, preferences: {}) { language } }",
+            {"c": state.course},
+        )
+    assert failure.value.codes == ["BAD_USER_INPUT"]
 
     events = [
         data["moduleContentStream"]

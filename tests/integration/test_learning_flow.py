@@ -18,6 +18,7 @@ pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
 pytest.register_assert_rewrite("tests.integration.mesh")  # before the import below: it is a plugin too
 
+from google.protobuf.field_mask_pb2 import FieldMask  # noqa: E402
 from google.protobuf.message import Message  # noqa: E402
 
 from lmw.common.v1 import common_pb2 as cpb  # noqa: E402
@@ -354,6 +355,42 @@ async def test_changing_preferences_regenerates_and_keeps_the_old_version(mesh, 
     third = (await o.GetModuleContent(content_request(course))).content
     assert third.generate_time == first.generate_time and third.markdown == first.markdown
     assert await generation_count(mesh, service_token) - before == 1
+
+
+async def test_an_update_mask_sets_only_the_preferences_it_names(mesh, course):
+    """SetPreferences with an update_mask (AIP-134): the dimensions it names change, the others keep their
+    values (the defaults before any were set), and updates of different dimensions at once both land."""
+    _, _, o = await enrolled(mesh, course, "Masked")
+    c = course.course_id
+
+    def setting(**values) -> opb.SetPreferencesRequest:
+        return opb.SetPreferencesRequest(
+            course_id=c, preferences=cpb.Preferences(**values), update_mask=FieldMask(paths=list(values))
+        )
+
+    first = await o.SetPreferences(setting(language=cpb.LANGUAGE_LEVEL_TECHNICAL))
+    assert first.preferences == cpb.Preferences(
+        detail_level=cpb.DETAIL_LEVEL_MODERATE,
+        explanation_style=cpb.EXPLANATION_STYLE_CONCEPTUAL,
+        language=cpb.LANGUAGE_LEVEL_TECHNICAL,
+    )
+    await asyncio.gather(
+        o.SetPreferences(setting(detail_level=cpb.DETAIL_LEVEL_BRIEF)),
+        o.SetPreferences(setting(explanation_style=cpb.EXPLANATION_STYLE_VISUAL)),
+    )
+    got = await o.GetPreferences(opb.GetPreferencesRequest(course_id=c))
+    assert not got.is_default and got.preferences == cpb.Preferences(
+        detail_level=cpb.DETAIL_LEVEL_BRIEF,
+        explanation_style=cpb.EXPLANATION_STYLE_VISUAL,
+        language=cpb.LANGUAGE_LEVEL_TECHNICAL,
+    )
+
+    unset = opb.SetPreferencesRequest(course_id=c, update_mask=FieldMask(paths=["language"]))
+    assert await expect(grpc.StatusCode.INVALID_ARGUMENT, o.SetPreferences(unset)) == "INVALID_PREFERENCE"
+    unknown = setting(language=cpb.LANGUAGE_LEVEL_SIMPLE)
+    unknown.update_mask.paths.append("preferences.language")  # paths are relative to Preferences
+    assert await expect(grpc.StatusCode.INVALID_ARGUMENT, o.SetPreferences(unknown)) == "INVALID_UPDATE_MASK"
+    assert (await o.GetPreferences(opb.GetPreferencesRequest(course_id=c))).preferences == got.preferences
 
 
 async def test_when_sme_is_down_cached_work_is_served_and_the_rest_fails_fast(mesh, course, service_token):

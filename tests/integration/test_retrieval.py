@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient
 from lmw_common.errors import InvalidArgument
 from lmw_common.filetypes import MEDIA_PDF, MEDIA_TEXT, detect_media_type
 from sme_svc.adapters.chunk_store import ChunkStore
+from sme_svc.app.documents import Documents
 from sme_svc.domain import Method
 from sme_svc.ingest.chunking import chunk_id
 from sme_svc.ingest.indexer import Indexer
@@ -155,6 +156,25 @@ async def test_deleted_files_disappear_from_results(
     assert await store.delete_course(course) == sum(sample_course.values()) - deleted
     assert await retriever.retrieve(course, query) == []
     assert await store.get_version(course) > 0  # versions never go back, so stale caches always notice
+
+
+async def test_a_deleted_course_index_is_no_longer_loaded(
+    store: ChunkStore, retriever: Retriever, sample_course, tmp_path: Path
+) -> None:
+    """DeleteCourseIndex (Documents.delete_course) drops the course's chunks, then its index from this
+    replica's memory and disk."""
+    course = f"gone-{uuid.uuid4().hex[:8]}"
+    await copy_course(store, COURSE, course)
+    assert await retriever.retrieve(course, "variance", k=1)
+    index_dir = tmp_path / "index-cache" / course
+    assert course in retriever.loaded_course_ids and any(index_dir.iterdir())
+
+    documents = Documents(runner=None, jobs=None, chunks=store, loaded=retriever)  # no ingestion involved
+    assert await documents.delete_course(course) == sum(sample_course.values())
+
+    assert course not in retriever.loaded_course_ids
+    assert not index_dir.exists()
+    assert await retriever.retrieve(course, "variance") == []
 
 
 async def test_loaded_courses_are_bounded_lru(
