@@ -6,11 +6,11 @@ import pytest
 
 from lmw_common.auth import Principal
 from lmw_common.errors import InvalidArgument, NotFound
-from lmw_common.preferences import DEFAULT_PREFERENCES, Preferences
+from lmw_common.preferences import ALLOWED, DEFAULT_PREFERENCES, Preferences
 from tests.fakes.orchestrator import Orchestrator
 
 ADA = Principal("ada", "learner")
-ALL = {"detail_level": "detailed", "explanation_style": "visual", "language": "simple"}
+ALL = {dimension: values[-1] for dimension, values in ALLOWED.items()}  # none of them the default
 
 
 async def test_preferences_are_the_defaults_until_the_learner_sets_some():
@@ -27,9 +27,9 @@ async def test_a_mask_sets_the_dimensions_it_names_and_only_those_need_a_value()
     o.enrolled()
     await o.app.preferences.set(ADA, "c1", ALL, [])
     stored = await o.app.preferences.set(
-        ADA, "c1", {"language": "technical", "detail_level": ""}, ["language"]
+        ADA, "c1", {"language": "balanced", "detail_level": ""}, ["language"]
     )
-    assert stored == Preferences(detail_level="detailed", explanation_style="visual", language="technical")
+    assert stored == Preferences(**{**ALL, "language": "balanced"})
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ async def test_a_mask_sets_the_dimensions_it_names_and_only_those_need_a_value()
         ({**ALL, "language": ""}, [], "INVALID_PREFERENCE"),  # no mask: every dimension is set
         ({"language": "loud"}, ["language"], "INVALID_PREFERENCE"),
         (ALL, ["preferences.language"], "INVALID_UPDATE_MASK"),
-        (ALL, ["language", "language", "language", "language"], "TOO_MANY"),
+        (ALL, ["language"] * (len(ALL) + 1), "TOO_MANY"),
     ],
 )
 async def test_an_update_that_cannot_apply_changes_nothing(values, mask, reason):
