@@ -32,13 +32,9 @@ def _not_infra_failure(exc: BaseException) -> bool:
 class GuardedDependency:
     def __init__(self, name: str, fail_max: int = 5, reset_timeout_s: float = 15.0) -> None:
         self.name = name
-        self.breaker = pybreaker.CircuitBreaker(
+        self._breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max, reset_timeout=reset_timeout_s, exclude=[_not_infra_failure], name=name
         )
-
-    @property
-    def is_open(self) -> bool:
-        return self.breaker.current_state == pybreaker.STATE_OPEN
 
     def _unavailable(self) -> Unavailable:
         """The refusal of a call while the breaker is open, or of the failure that opened it (`circuit` tells
@@ -53,7 +49,7 @@ class GuardedDependency:
     async def call(self, make_call: Callable[[], Awaitable[T]]) -> T:
         """Run one unary call; gRPC errors come back as the DomainError the remote raised."""
         try:
-            with self.breaker.calling():
+            with self._breaker.calling():
                 return await make_call()
         except pybreaker.CircuitBreakerError as exc:
             raise self._unavailable() from exc
@@ -63,7 +59,7 @@ class GuardedDependency:
     async def stream(self, make_call: Callable[[], AsyncIterator[T]]) -> AsyncIterator[T]:
         """Iterate a server stream under the breaker."""
         try:
-            with self.breaker.calling():
+            with self._breaker.calling():
                 async for item in make_call():
                     yield item
         except pybreaker.CircuitBreakerError as exc:

@@ -296,9 +296,10 @@ class Mastery:
 
 @dataclass(frozen=True, slots=True)
 class MasteryRules:
-    """How answers turn into mastery (Bayesian Knowledge Tracing) and what counts as mastered or weak."""
+    """How answers turn into mastery (Bayesian Knowledge Tracing with `params`) and what counts as mastered
+    or weak."""
 
-    bkt: bkt.BktParams
+    params: bkt.BktParams
     mastery_threshold: float
     weak_threshold: float
     max_recap_objectives: int
@@ -320,7 +321,7 @@ class MasteryRules:
             if not q.objective_id:
                 continue
             before = updated.get(q.objective_id) or current.get(q.objective_id)
-            p = bkt.update(before.p_mastery if before else self.bkt.p_init, q.correct, self.bkt)
+            p = bkt.update(before.p_mastery if before else self.params.p_init, q.correct, self.params)
             updated[q.objective_id] = self.mastery(
                 q.objective_id,
                 before.module_id if before else quiz.module_id,
@@ -339,7 +340,7 @@ class MasteryRules:
         for module in course.modules:
             for objective in objectives.get(module.id, NO_OBJECTIVES).objectives:
                 m = mastery.get(objective.id)
-                p, answers = (m.p_mastery, m.answer_count) if m else (self.bkt.p_init, 0)
+                p, answers = (m.p_mastery, m.answer_count) if m else (self.params.p_init, 0)
                 view.append(self.mastery(objective.id, module.id, p, answers, objective.text))
                 seen.add(objective.id)
         view += [

@@ -47,8 +47,10 @@ _PREFERENCE_ENUMS: dict[str, type[enum.Enum]] = {}
 
 def _preference_enum(name: str, dimension: str) -> type[enum.Enum]:
     """A preference dimension's values (lmw_common.preferences) as a GraphQL enum: "brief" is BRIEF."""
-    values = enum.Enum(name, {value.upper(): value for value in preferences.ALLOWED[dimension]})
-    _PREFERENCE_ENUMS[dimension] = strawberry.enum(values)
+    values = strawberry.enum(
+        enum.Enum(name, {value.upper(): value for value in preferences.ALLOWED[dimension]})
+    )
+    _PREFERENCE_ENUMS[dimension] = values
     return values
 
 

@@ -71,7 +71,7 @@ async def test_the_dashboard_shows_statuses_progress_results_and_the_next_step()
         ModuleStatus.LOCKED,
     ]
     assert board.next_step.kind is NextStepKind.READ and board.progress == 0.0
-    assert len(board.mastery) == 6 and all(m.p_mastery == RULES.bkt.p_init for m in board.mastery)
+    assert len(board.mastery) == 6 and all(m.p_mastery == RULES.params.p_init for m in board.mastery)
 
     await pass_quiz(o, "m1", "a1")
     board = await o.app.standing.dashboard(ADA, "", "c1")
