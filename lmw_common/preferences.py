@@ -82,11 +82,15 @@ def values_from_pb(message: common_pb2.Preferences) -> dict[str, str]:
 
 
 def changes(values: Mapping[str, str], update_mask: Sequence[str]) -> dict[str, str]:
-    """What an update sets (AIP-134): the dimensions `update_mask` names, or every one when it names none; each
-    to one of its allowed values (UNSPECIFIED is none of them)."""
+    """What an update sets (AIP-134): the dimensions `update_mask` names, each to one of its allowed values
+    (UNSPECIFIED is none of them). With no mask, the dimensions given (the implied mask), so a client written
+    before a dimension existed keeps working; nothing given at all is an error."""
     named = v.field_mask(update_mask, DIMENSIONS)
+    chosen = [d for d in DIMENSIONS if d in named] if named else [d for d in DIMENSIONS if values.get(d)]
+    if not chosen:
+        raise InvalidArgument("give at least one preference to set", "NOTHING_TO_UPDATE", field="preferences")
     out = {}
-    for dimension in [d for d in DIMENSIONS if d in named] or DIMENSIONS:
+    for dimension in chosen:
         value = values.get(dimension, "")
         if value not in ALLOWED[dimension]:
             raise InvalidArgument(

@@ -46,7 +46,7 @@ class PreferenceSettings:
     async def set(
         self, caller: Principal, course_id: str, values: Mapping[str, str], update_mask: Sequence[str]
     ) -> Preferences:
-        """Set the dimensions `update_mask` names to `values` (every dimension when it names none)."""
+        """Set the dimensions `update_mask` names to `values` (the dimensions given when it names none)."""
         learner = require_role(caller, "learner")
         course_id = v.identifier(course_id, "course_id")
         changes = prefs.changes(values, update_mask)

@@ -122,15 +122,18 @@ async def test_the_whole_learner_path(mesh, course):
     ).preferences == mine
     got = await o.GetPreferences(opb.GetPreferencesRequest(course_id=c))
     assert not got.is_default and got.preferences == mine
+    # no mask: the dimensions given are set (AIP-134's implied mask), the others keep their values
+    brief = cpb.Preferences(detail_level=cpb.DETAIL_LEVEL_BRIEF)
+    got = await o.SetPreferences(opb.SetPreferencesRequest(course_id=c, preferences=brief))
+    assert got.preferences.detail_level == cpb.DETAIL_LEVEL_BRIEF
+    assert got.preferences.language == mine.language
+    got = await o.SetPreferences(opb.SetPreferencesRequest(course_id=c, preferences=mine))
+    assert got.preferences == mine
     reason = await expect(
         grpc.StatusCode.INVALID_ARGUMENT,
-        o.SetPreferences(
-            opb.SetPreferencesRequest(
-                course_id=c, preferences=cpb.Preferences(detail_level=cpb.DETAIL_LEVEL_BRIEF)
-            )
-        ),
+        o.SetPreferences(opb.SetPreferencesRequest(course_id=c, preferences=cpb.Preferences())),
     )
-    assert reason == "INVALID_PREFERENCE"
+    assert reason == "NOTHING_TO_UPDATE"
 
     # reading: streamed as it is generated, then cached
     events = [

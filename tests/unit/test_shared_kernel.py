@@ -58,16 +58,17 @@ def test_stored_preferences_ignore_other_keys_and_default_a_dimension_added_late
     assert Preferences("loud", "visual", "?").known() == Preferences(explanation_style="visual")
 
 
-def test_an_update_sets_the_named_dimensions_or_every_one():
+def test_an_update_sets_the_named_dimensions_or_without_a_mask_the_ones_given():
     values = {"detail_level": "brief", "explanation_style": "", "language": "simple"}
     assert preferences.changes(values, ["language"]) == {"language": "simple"}
+    assert preferences.changes(values, []) == {"detail_level": "brief", "language": "simple"}
+    for mask, reason in ((["explanation_style"], "INVALID_PREFERENCE"), (["tone"], "INVALID_UPDATE_MASK")):
+        with pytest.raises(InvalidArgument) as refused:
+            preferences.changes(values, mask)
+        assert refused.value.reason == reason
     with pytest.raises(InvalidArgument) as refused:
-        preferences.changes(values, [])
-    assert refused.value.reason == "INVALID_PREFERENCE"
-    assert refused.value.metadata == {"field": "preferences.explanation_style"}
-    with pytest.raises(InvalidArgument) as refused:
-        preferences.changes(values, ["tone"])
-    assert refused.value.reason == "INVALID_UPDATE_MASK"
+        preferences.changes(dict.fromkeys(values, ""), [])
+    assert refused.value.reason == "NOTHING_TO_UPDATE"
 
 
 def test_a_citation_round_trips_through_the_proto_and_its_stored_form():
