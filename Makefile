@@ -47,10 +47,10 @@ protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
 
 up: $(STAMP)
-	$(BIN)/python -m scripts.mesh up
+	$(BIN)/python -m devkit up
 
 demo: $(STAMP)
-	$(BIN)/python -m scripts.mesh demo
+	$(BIN)/python -m devkit demo
 
 clean:
 	rm -rf $(VENV) .lmw .pytest_cache

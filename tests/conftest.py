@@ -13,10 +13,11 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+pytest.register_assert_rewrite("devkit")  # its helpers assert: show their values on failure
 
+from devkit.databases import MongoWire, Postgres  # noqa: E402
 from lmw_common.auth import TokenService  # noqa: E402
 from lmw_common.config import LmwSettings  # noqa: E402
-from lmw_common.devstack import MongoWire, Postgres  # noqa: E402
 
 JWT_SECRET = "test-secret-" + uuid.uuid4().hex + uuid.uuid4().hex
 

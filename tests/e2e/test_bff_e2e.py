@@ -1,5 +1,5 @@
 """End to end: the real mesh (PostgreSQL, MongoDB wire server, the four services and the BFF as processes,
-started by scripts/mesh.py in a temp dir on free ports), driven ONLY through GraphQL over HTTP and
+started by devkit.launcher in a temp dir on free ports), driven ONLY through GraphQL over HTTP and
 websockets, the way a frontend would. The tests run in order and share what they create.
 
 A tiny course (one short Markdown file) keeps the module fast.
@@ -22,24 +22,19 @@ for package in ("instructor_svc.bootstrap", "orchestrator_svc.bootstrap", "sme_s
 
 from websockets.asyncio.client import connect  # noqa: E402
 
-from scripts.mesh import (  # noqa: E402
-    GraphQLClient,
-    GraphQLFailure,
-    Mesh,
-    Ports,
-    Printer,
-    choose_answer,
-    revealed_answers,
-)
-from tests.e2e.graphql_checks import SLOW_OPERATIONS, FuzzReport, fuzz_operation  # noqa: E402
+from devkit import SAMPLE_COURSE  # noqa: E402
+from devkit.demo import choose_answer, revealed_answers  # noqa: E402
+from devkit.graphql import GraphQLClient, GraphQLFailure  # noqa: E402
+from devkit.graphql_checks import SLOW_OPERATIONS, FuzzReport, fuzz_operation  # noqa: E402
+from devkit.launcher import Launcher, free_ports  # noqa: E402
+from devkit.logs import Printer  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "Correct-horse-9"
 MAX_UPLOAD = 64 * 1024
 # One short Markdown file of the sample course (about 5 KB): small enough to index in a second.
-SAMPLE = Path(__file__).resolve().parents[2] / "scripts" / "sample_course"
-MATERIAL_FILE = SAMPLE / "01-describing-data.md"
+MATERIAL_FILE = SAMPLE_COURSE / "01-describing-data.md"
 MODULE = {
     "title": "Describing Data",
     "description": "Types of variables, measures of center and spread, graphs of distributions, skewness and outliers.",
@@ -52,13 +47,12 @@ def mesh():
     data_dir = Path(tempfile.mkdtemp(prefix="lmw-e2e-"))
     data_dir.chmod(0o755)
     try:
-        with Mesh(
+        with Launcher(
             data_dir,
-            Ports.free(),
+            free_ports(),
             env={"BFF_MAX_UPLOAD_BYTES": str(MAX_UPLOAD)},
-            printer=Printer(color=False),
-            show_level="WARNING",
-            ready_timeout_s=120,
+            printer=Printer(color=False, show_level="WARNING"),
+            ready_timeout_s=300,
         ) as running:
             yield running
     finally:

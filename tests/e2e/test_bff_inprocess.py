@@ -30,11 +30,11 @@ from bff.config import BffSettings  # noqa: E402
 from bff.context import BffContext  # noqa: E402
 from bff.errors import ApiError  # noqa: E402
 from bff.schema.mutations import UPLOAD_CHUNK_BYTES, _upload_one  # noqa: E402
+from devkit.databases import free_port  # noqa: E402
+from devkit.graphql import GraphQLClient, GraphQLFailure  # noqa: E402
 from learner_svc.bootstrap import bootstrap as learner_bootstrap  # noqa: E402
 from learner_svc.config import LearnerSettings  # noqa: E402
-from lmw_common.devstack import free_port  # noqa: E402
 from lmw_common.runtime import serving  # noqa: E402
-from scripts.mesh import GraphQLClient, GraphQLFailure  # noqa: E402
 from tests.integration.test_instructor_support import databases, instructor_env, sme_env  # noqa: E402
 
 PASSWORD = "Correct-horse-9"

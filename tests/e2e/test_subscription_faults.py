@@ -28,18 +28,16 @@ import pytest
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
 
-from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
-
-from bff.config import BffSettings  # noqa: E402
-from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
-from scripts.mesh import GraphQLClient  # noqa: E402
-from tests.e2e.graphql_checks import (  # noqa: E402
+from devkit.graphql import GraphQLClient  # noqa: E402
+from devkit.graphql_checks import (  # noqa: E402
     ModuleMaterial,
     create_course,
     sample_modules,
     serve_bff,
     sign_up,
 )
+from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 pytest_plugins = ("tests.integration.mesh",)
 
@@ -51,13 +49,8 @@ PAUSE_S = 1.5
 
 
 @pytest.fixture(scope="module")
-async def stage(lmw_mesh, common_settings, service_token, tmp_path_factory):
-    settings = BffSettings(
-        learner_target=lmw_mesh.targets["learner"],
-        instructor_target=lmw_mesh.targets["instructor"],
-        orchestrator_target=lmw_mesh.targets["orchestrator"],
-        common=common_settings,
-    )
+async def stage(lmw_mesh, service_token, tmp_path_factory):
+    settings = lmw_mesh.bff_settings()
     scratch = tmp_path_factory.mktemp("faults")
     async with serve_bff(settings) as url, GraphQLClient(f"{url}/graphql") as anonymous:
         owner, _, _ = await sign_up(anonymous, "INSTRUCTOR", "Owner")

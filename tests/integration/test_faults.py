@@ -32,16 +32,9 @@ from pymongo import MongoClient
 
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
-pytest.register_assert_rewrite("tests.integration.mesh")
 
-from lmw.common.v1 import common_pb2 as cpb  # noqa: E402
-from lmw.instructor.v1 import instructor_service_pb2 as ipb  # noqa: E402
-from lmw.learner.v1 import learner_service_pb2 as lpb  # noqa: E402
-from lmw.orchestrator.v1 import orchestrator_service_pb2 as opb  # noqa: E402
-from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
-from lmw_common.devstack import MongoWire, Postgres, free_port  # noqa: E402
-from lmw_common.errors import from_rpc_error  # noqa: E402
-from tests.integration.mesh import (  # noqa: E402
+from devkit.databases import MongoWire, Postgres, free_port  # noqa: E402
+from devkit.inprocess import (  # noqa: E402
     drop_pg_urls,
     fresh_pg_urls,
     publish_course,
@@ -49,6 +42,12 @@ from tests.integration.mesh import (  # noqa: E402
     sign_up_learner,
     tiny_course,
 )
+from lmw.common.v1 import common_pb2 as cpb  # noqa: E402
+from lmw.instructor.v1 import instructor_service_pb2 as ipb  # noqa: E402
+from lmw.learner.v1 import learner_service_pb2 as lpb  # noqa: E402
+from lmw.orchestrator.v1 import orchestrator_service_pb2 as opb  # noqa: E402
+from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
+from lmw_common.errors import from_rpc_error  # noqa: E402
 
 LEARNERS = 20
 ATTEMPTS_EACH = 5

@@ -19,10 +19,10 @@ from pathlib import Path
 import grpc
 import pytest
 
+from devkit.databases import free_port
 from lmw.instructor.v1 import instructor_service_pb2 as pb
 from lmw.sme.v1 import sme_service_pb2 as spb
 from lmw.sme.v1 import sme_service_pb2_grpc as spb_grpc
-from lmw_common.devstack import free_port
 from tests.integration.test_instructor_support import (
     auth,
     databases,

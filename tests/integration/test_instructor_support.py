@@ -22,13 +22,13 @@ import psycopg
 import pytest
 from pymongo import AsyncMongoClient
 
+from devkit.databases import MongoWire, Postgres, free_port
 from instructor_svc.app import InstructorApp
 from instructor_svc.bootstrap import bootstrap as instructor_bootstrap
 from instructor_svc.config import InstructorSettings
 from lmw.common.v1 import common_pb2 as cpb
 from lmw.instructor.v1 import instructor_service_pb2 as pb
 from lmw.instructor.v1 import instructor_service_pb2_grpc as pb_grpc
-from lmw_common.devstack import MongoWire, Postgres, free_port
 from lmw_common.errors import from_rpc_error
 from lmw_common.runtime import serving
 

@@ -20,13 +20,14 @@ pytest.register_assert_rewrite("tests.integration.mesh")  # before the import be
 
 from google.protobuf.message import Message  # noqa: E402
 
+from devkit.inprocess import sign_up_learner  # noqa: E402
 from lmw.common.v1 import common_pb2 as cpb  # noqa: E402
 from lmw.instructor.v1 import instructor_service_pb2 as ipb  # noqa: E402
 from lmw.learner.v1 import learner_service_pb2 as lpb  # noqa: E402
 from lmw.orchestrator.v1 import orchestrator_service_pb2 as opb  # noqa: E402
 from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
 from lmw_common.errors import from_rpc_error  # noqa: E402
-from tests.integration.mesh import BREAKER_FAIL_MAX, BREAKER_RESET_S, sign_up_learner  # noqa: E402
+from tests.integration.mesh import BREAKER_FAIL_MAX, BREAKER_RESET_S  # noqa: E402
 
 pytest_plugins = ("tests.integration.mesh",)
 

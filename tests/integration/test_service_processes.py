@@ -15,7 +15,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from lmw_common.devstack import free_port
+from devkit.databases import free_port
 
 BUF = shutil.which("buf", path=str(Path(sys.executable).parent))
 

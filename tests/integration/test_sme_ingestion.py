@@ -19,12 +19,12 @@ import grpc
 import pytest
 from pymongo import MongoClient, uri_parser
 
+from devkit.databases import free_port
 from lmw.common.v1 import common_pb2 as cpb
 from lmw.instructor.v1 import instructor_service_pb2 as ipb
 from lmw.instructor.v1 import instructor_service_pb2_grpc as ipb_grpc
 from lmw.sme.v1 import sme_service_pb2 as pb
 from lmw.sme.v1 import sme_service_pb2_grpc as pb_grpc
-from lmw_common.devstack import free_port
 
 COURSE = "course1"
 

@@ -33,9 +33,9 @@ import pytest
 
 pytest.importorskip("sme_svc.bootstrap")
 
+from devkit.databases import free_port  # noqa: E402
 from lmw.instructor.v1 import instructor_service_pb2 as pb  # noqa: E402
 from lmw.instructor.v1 import instructor_service_pb2_grpc as pb_grpc  # noqa: E402
-from lmw_common.devstack import free_port  # noqa: E402
 from lmw_common.errors import from_rpc_error  # noqa: E402
 from tests.integration.test_instructor_support import (  # noqa: E402
     auth,

@@ -1,4 +1,4 @@
-"""Helpers shared by the GraphQL end-to-end tests and scripts (a helper module, no tests):
+"""What the GraphQL end-to-end tests share with the GraphQL fuzzer and the soak (scripts/):
 
 - `response_violations` and `fuzz_operation`: the check every schemathesis run applies to a BFF response (no
   5xx, every error carries an `extensions.code`, none is INTERNAL, no internals in a message), used by
@@ -25,10 +25,9 @@ from typing import Any
 
 import jwt
 
-from scripts.mesh import GraphQLClient
+from devkit import PASSWORD, SAMPLE_COURSE
+from devkit.graphql import GraphQLClient
 
-PASSWORD = "Correct-horse-9"
-SAMPLE_COURSE = Path(__file__).resolve().parents[2] / "scripts" / "sample_course"
 # Operations that hash a password (argon2, deliberately slow even for unknown accounts): fewer examples.
 SLOW_OPERATIONS = frozenset({"Mutation.logIn", "Mutation.signUp"})
 # What a client must never read in an error message: tracebacks, gRPC or driver internals, peer addresses.
@@ -339,7 +338,7 @@ async def serve_bff(settings: Any) -> AsyncIterator[str]:
     import uvicorn
 
     from bff.app import create_app
-    from lmw_common.devstack import free_port
+    from devkit.databases import free_port
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
