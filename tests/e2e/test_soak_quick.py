@@ -19,6 +19,7 @@ import pytest
 
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
+pytestmark = pytest.mark.slow  # a soak run
 
 from devkit import soak  # noqa: E402
 from devkit.graphql import GraphQLClient  # noqa: E402

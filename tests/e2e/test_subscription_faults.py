@@ -27,6 +27,7 @@ import pytest
 
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
+pytestmark = pytest.mark.slow  # a fault run
 
 from devkit.graphql import GraphQLClient  # noqa: E402
 from devkit.graphql_checks import (  # noqa: E402

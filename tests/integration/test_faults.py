@@ -32,6 +32,7 @@ from pymongo import MongoClient
 
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
+pytestmark = pytest.mark.slow  # a fault run
 
 from devkit.databases import MongoWire, Postgres, free_port  # noqa: E402
 from devkit.inprocess import (  # noqa: E402

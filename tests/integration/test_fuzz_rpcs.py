@@ -19,6 +19,7 @@ import pytest
 
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
+pytestmark = pytest.mark.slow  # a fuzz run
 
 from devkit import fuzzing  # noqa: E402
 from devkit.inprocess import drop_pg_urls, fresh_pg_urls, running_mesh  # noqa: E402
