@@ -29,6 +29,8 @@ pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
 pytestmark = pytest.mark.slow  # a fault run
 
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+
 from devkit.graphql import GraphQLClient  # noqa: E402
 from devkit.graphql_checks import (  # noqa: E402
     ModuleMaterial,
@@ -38,7 +40,6 @@ from devkit.graphql_checks import (  # noqa: E402
     sign_up,
 )
 from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
-from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 pytest_plugins = ("tests.integration.mesh",)
 
@@ -46,7 +47,6 @@ CONTENT_STREAM = """subscription($c: ID!, $m: ID!) { moduleContentStream(courseI
   markdownDelta content { markdown } } }"""
 JOB_PROGRESS = "subscription($j: ID!) { jobProgress(id: $j) { state progress done } }"
 TERMINAL = ("SUCCEEDED", "FAILED")
-PAUSE_S = 1.5
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +69,12 @@ async def stage(lmw_mesh, service_token, tmp_path_factory):
 
 
 @pytest.fixture
-def paused_generation(stage, monkeypatch):
-    """sme_svc's content stream, as orchestrator_svc reads it, pauses after its first delta: the client
-    surely has data while the generation is still running when it goes away (the real sme_svc still
-    generates the whole content, once)."""
+async def paused_generation(stage, monkeypatch):
+    """sme_svc's content stream, as orchestrator_svc reads it, holds after its first delta until the test
+    sets the event this fixture yields: the client surely has data while the generation is still running
+    when it goes away, however slow the machine (the real sme_svc still generates the whole content, once).
+    Set at the end of the test in any case."""
+    release = asyncio.Event()
     sme = stage.mesh.orchestrator.sme
     real = sme.generate_content
 
@@ -83,11 +85,13 @@ def paused_generation(stage, monkeypatch):
                 yield event
                 if first:
                     first = False
-                    await asyncio.sleep(PAUSE_S)
+                    await release.wait()
 
         return events()
 
     monkeypatch.setattr(sme, "generate_content", paused)
+    yield release
+    release.set()
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -98,11 +102,11 @@ async def start_subscription(stage, token: str, query: str, variables: dict[str,
     ws = await connect(
         stage.url.replace("http", "ws", 1) + "/graphql",
         subprotocols=["graphql-transport-ws"],
-        open_timeout=10,
+        open_timeout=60,
         max_size=None,
     )
     await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+    assert json.loads(await asyncio.wait_for(ws.recv(), 60))["type"] == "connection_ack"
     await ws.send(
         json.dumps(
             {"id": uuid.uuid4().hex, "type": "subscribe", "payload": {"query": query, "variables": variables}}
@@ -162,7 +166,7 @@ async def bff_is_healthy(stage) -> None:
     async def drained():
         return not bff_operations()
 
-    await eventually(drained, "the BFF dropped the abandoned subscriptions", timeout_s=10)
+    await eventually(drained, "the BFF dropped the abandoned subscriptions")
 
 
 async def generated_count(stage) -> int:
@@ -239,6 +243,7 @@ async def test_socket_dropped_while_content_generates(stage, paused_generation):
     assert await claims(stage, learner_id) == ["running"]
     assert len(bff_operations()) == 1
     abort(ws)
+    paused_generation.set()
     await bff_is_healthy(stage)
     await content_generated_exactly_once(stage, learner, learner_id, before)
 
@@ -259,6 +264,7 @@ async def test_client_task_killed_while_content_generates(stage, paused_generati
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    paused_generation.set()
     await bff_is_healthy(stage)
     await content_generated_exactly_once(stage, learner, learner_id, before)
 
@@ -276,10 +282,11 @@ async def test_many_sockets_dropped_at_once_share_one_generation(stage, paused_g
     async def all_six_running():
         return len(bff_operations()) == 6
 
-    await eventually(all_six_running, "six subscriptions running in the BFF", timeout_s=1)
-    assert await claims(stage, learner_id) == ["running"]
+    await eventually(all_six_running, "six subscriptions running in the BFF")
+    assert await claims(stage, learner_id) == ["running"]  # held until released below
     for ws in sockets:
         abort(ws)
+    paused_generation.set()
     await bff_is_healthy(stage)
     await content_generated_exactly_once(stage, learner, learner_id, before)
 
