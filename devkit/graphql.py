@@ -102,11 +102,11 @@ class GraphQLClient:
         from websockets.asyncio.client import connect
 
         async with connect(
-            self.ws_url, subprotocols=["graphql-transport-ws"], open_timeout=10, max_size=None
+            self.ws_url, subprotocols=["graphql-transport-ws"], open_timeout=60, max_size=None
         ) as ws:
             payload = {"Authorization": f"Bearer {self.token}"} if self.token else {}
             await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-            ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            ack = json.loads(await asyncio.wait_for(ws.recv(), 60))
             if ack.get("type") != "connection_ack":
                 raise GraphQLFailure({"message": f"no connection_ack: {ack}"}, query)
             await ws.send(

@@ -220,10 +220,10 @@ def fuzz_subscription(
 
     def connection():
         if "ws" not in socket:
-            ws = connect(ws_url, subprotocols=["graphql-transport-ws"], open_timeout=10, max_size=None)
+            ws = connect(ws_url, subprotocols=["graphql-transport-ws"], open_timeout=60, max_size=None)
             payload = {"Authorization": f"Bearer {token}"} if token else {}
             ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-            ack = json.loads(ws.recv(timeout=10))
+            ack = json.loads(ws.recv(timeout=60))
             if ack.get("type") != "connection_ack":
                 raise RuntimeError(f"no connection_ack: {ack}")
             socket["ws"] = ws
@@ -427,7 +427,7 @@ class Course:
     job_ids: tuple[str, ...]  # the ingestion jobs of the files
 
 
-async def wait_indexed(teacher: GraphQLClient, course_id: str, timeout_s: float = 120.0) -> None:
+async def wait_indexed(teacher: GraphQLClient, course_id: str, timeout_s: float = 300.0) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         status = (

@@ -316,7 +316,7 @@ async def _poll(probe, timeout_s: float, what: str, interval_s: float = 0.25):
 
 
 async def publish_course(
-    mesh: Mesh, spec: CourseSpec, *, objectives_per_module: int = 3, timeout_s: float = 120.0
+    mesh: Mesh, spec: CourseSpec, *, objectives_per_module: int = 3, timeout_s: float = 300.0
 ) -> PublishedCourse:
     """The instructor's side: sign up, create the course and modules, upload the files, wait for indexing,
     generate and approve the objectives of every module, publish."""

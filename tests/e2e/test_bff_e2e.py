@@ -29,7 +29,7 @@ from devkit.graphql_checks import SLOW_OPERATIONS, FuzzReport, fuzz_operation  #
 from devkit.launcher import Launcher, free_ports  # noqa: E402
 from devkit.logs import Printer  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # the whole mesh as processes, and a schemathesis run
 
 PASSWORD = "Correct-horse-9"
 MAX_UPLOAD = 64 * 1024
@@ -398,16 +398,16 @@ async def test_subscriptions_over_the_legacy_graphql_ws_protocol_and_auth(mesh, 
             "query($c: ID!) { indexingStatus(courseId: $c) { lastJob { id } } }", {"c": state.course}
         )
     )["indexingStatus"]["lastJob"]["id"]
-    async with connect(mesh.ws_url, subprotocols=["graphql-ws"], open_timeout=10) as ws:
+    async with connect(mesh.ws_url, subprotocols=["graphql-ws"], open_timeout=60) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": state.instructor}}))
-        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        assert json.loads(await asyncio.wait_for(ws.recv(), 60))["type"] == "connection_ack"
         query = "subscription($id: ID!) { jobProgress(id: $id) { state done } }"
         await ws.send(
             json.dumps({"id": "1", "type": "start", "payload": {"query": query, "variables": {"id": job}}})
         )
         messages = []
         while not messages or messages[-1]["type"] != "complete":
-            message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            message = json.loads(await asyncio.wait_for(ws.recv(), 120))
             if message["type"] != "ka":
                 messages.append(message)
     assert messages[-2]["payload"]["data"]["jobProgress"] == {"state": "SUCCEEDED", "done": True}

@@ -75,8 +75,9 @@ class Databases:
         self.postgres = Postgres(self.pg_dir)
         assert self.postgres.admin_uri == before  # same socket: the services' URLs still point at it
 
-    def restart_mongo(self, down_s: float) -> None:
+    def restart_mongo(self, down_s: float, when_down: Callable[[], object] = lambda: None) -> None:
         self.mongo.stop()
+        when_down()
         time.sleep(down_s)
         self.mongo = MongoWire(storage=str(self.mongo_dir), port=self.mongo_port)
 
@@ -395,6 +396,7 @@ async def test_mongo_restart_under_load_keeps_every_last_write(world):
     )
     codes: Counter = Counter()
     progress = asyncio.Event()
+    outage = asyncio.Event()  # the server is down: the writes left are made during the outage
     done = 0
 
     async def learner_loop(token: str, i: int) -> cpb.Preferences:
@@ -402,6 +404,8 @@ async def test_mongo_restart_under_load_keeps_every_last_write(world):
         o = mesh.orchestrator_stub(token)
         last = None
         for k in range(WRITES_EACH):
+            if progress.is_set():
+                await outage.wait()
             last = PREFERENCE_CYCLE[(i + k) % len(PREFERENCE_CYCLE)]
             request = opb.SetPreferencesRequest(course_id=c, preferences=last)
             await with_retries(lambda r=request: o.SetPreferences(r, timeout=10), codes)
@@ -420,8 +424,14 @@ async def test_mongo_restart_under_load_keeps_every_last_write(world):
 
     async def restart_in_the_middle() -> None:
         await progress.wait()
-        # down longer than the services' server-selection timeout (5 s), so some calls do fail meanwhile
-        await asyncio.to_thread(dbs.restart_mongo, MONGO_DOWN_S)
+        loop = asyncio.get_running_loop()
+        try:
+            # down longer than the services' server-selection timeout (5 s), so the calls meanwhile fail
+            await asyncio.to_thread(
+                dbs.restart_mongo, MONGO_DOWN_S, lambda: loop.call_soon_threadsafe(outage.set)
+            )
+        finally:
+            outage.set()
 
     started = time.monotonic()
     restart = asyncio.create_task(restart_in_the_middle())

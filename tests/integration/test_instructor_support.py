@@ -87,7 +87,7 @@ async def upload_requests(
         yield pb.UploadCourseFileRequest(data=data[start : start + chunk])
 
 
-async def wait_for(probe: Callable, timeout_s: float = 30.0, interval_s: float = 0.2):
+async def wait_for(probe: Callable, timeout_s: float = 120.0, interval_s: float = 0.2):
     """Poll the async `probe` until it returns something truthy."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -152,7 +152,7 @@ class InstructorEnv:
             pb.GetIndexingStatusRequest(course_id=course_id), metadata=auth(token)
         )
 
-    async def wait_indexed(self, token: str, course_id: str, timeout_s: float = 60.0):
+    async def wait_indexed(self, token: str, course_id: str, timeout_s: float = 180.0):
         async def settled():
             status = await self.status(token, course_id)
             return status if status.state in (pb.INDEX_STATE_READY, pb.INDEX_STATE_PARTIAL) else None

@@ -55,7 +55,7 @@ def serving(port: int) -> bool:
 
 
 def bff_healthy(mesh: Launcher) -> bool:
-    return httpx.get(f"{mesh.bff_url}/healthz", timeout=10).status_code == 200
+    return httpx.get(f"{mesh.bff_url}/healthz", timeout=60).status_code == 200
 
 
 def postmaster_pid(data_dir: Path) -> int:
