@@ -8,11 +8,11 @@ import io
 import os
 import signal
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
-import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -31,7 +31,7 @@ def wait_for(condition: Callable[[], object], what: str, timeout_s: float = DEAD
     while not (result := condition()):
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
-        time.sleep(0.1)
+        time.sleep(0.5)
     return result
 
 
@@ -53,7 +53,8 @@ def serving(port: int) -> bool:
 
 
 def bff_healthy(mesh: Launcher) -> bool:
-    return httpx.get(f"{mesh.bff_url}/healthz", timeout=60).status_code == 200
+    with urllib.request.urlopen(f"{mesh.bff_url}/healthz", timeout=60) as response:
+        return response.status == 200
 
 
 def postmaster_pid(data_dir: Path) -> int:
@@ -108,6 +109,7 @@ def test_a_killed_service_is_restarted_while_the_others_keep_serving(mesh, outpu
 
 
 def test_a_crash_loop_is_given_up_on_and_the_others_keep_running(mesh, output):
+    wait_for(lambda: serving(mesh.ports["sme"]), "sme_svc SERVING")
     crashes = len(mesh.crashes)
     for restart in (1, 2):
         pid = mesh.pids()["learner"]
