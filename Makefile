@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv test lint protos up demo clean k8s-tools k8s-lint
+.PHONY: venv test test-unit test-integration test-e2e test-fast test-slow lint protos up demo clean k8s-tools k8s-lint
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,8 +19,19 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Test tiers: tests/conftest.py marks every test by its directory (unit: tests/unit and tests/k8s, no servers;
+# integration: real gRPC servers and databases; e2e: through GraphQL); `slow` marks the long fault, fuzz and
+# soak runs. `make test` runs them all, as CI does.
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(PYTEST)
+
+test-unit test-integration test-e2e test-slow: test-%: $(STAMP)
+	$(PYTEST) -m $*
+
+test-fast: $(STAMP)
+	$(PYTEST) -m "not slow"
 
 lint: $(STAMP) k8s-lint
 	$(BIN)/ruff check .
@@ -47,10 +58,10 @@ protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
 
 up: $(STAMP)
-	$(BIN)/python -m scripts.mesh up
+	$(BIN)/python -m devkit up
 
 demo: $(STAMP)
-	$(BIN)/python -m scripts.mesh demo
+	$(BIN)/python -m devkit demo
 
 clean:
 	rm -rf $(VENV) .lmw .pytest_cache

@@ -1,4 +1,4 @@
-"""Fuzz every RPC of the four services for longer than the test suite does (the strategies of tests/fuzzing.py).
+"""Fuzz every RPC of the four services for longer than the test suite does (the strategies of devkit/fuzzing.py).
 
     .venv/bin/python scripts/fuzz_rpcs.py --examples 200 --seconds 600
     .venv/bin/python scripts/fuzz_rpcs.py --examples 50 --seconds 120 --services sme,learner --seed 7
@@ -47,11 +47,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def fuzz(args: argparse.Namespace) -> dict:
+    from devkit import fuzzing
+    from devkit.databases import MongoWire, Postgres, dev_secret
+    from devkit.inprocess import fresh_pg_urls, running_mesh
     from lmw_common.auth import TokenService
     from lmw_common.config import LmwSettings
-    from lmw_common.devstack import MongoWire, Postgres, dev_secret
-    from tests import fuzzing
-    from tests.integration.mesh import fresh_pg_urls, running_mesh
 
     services = [s.strip() for s in args.services.split(",") if s.strip()]
     unknown = set(services) - set(fuzzing.SERVICES)

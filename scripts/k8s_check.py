@@ -7,7 +7,7 @@ For the default values and every scenario in k8s/helm/learning-middleware/ci/*.y
   4. yamllint on values.yaml, the scenarios, the rendered output and the plain manifests;
   5. checkov's Kubernetes checks on the rendered output (accepted findings carry a `checkov.io/skipN`
      annotation with the reason; everything else must pass).
-Also: values.schema.json must equal the schema described in `values_schema()` below, k8s/manifests/
+Also: values.schema.json must equal the schema generated from values.yaml (devkit/chart.py), k8s/manifests/
 (a kustomize base) must equal the chart's default render (and build with `kubectl kustomize` when kubectl
 is installed), and checkov's Dockerfile checks must pass on docker/Dockerfile.*.
 
@@ -18,7 +18,7 @@ is installed), and checkov's Dockerfile checks must pass on docker/Dockerfile.*.
 The tools live in their own venv (checkov pins many packages):
     python3 -m venv .venv-k8s && .venv-k8s/bin/pip install -q helm-python-sdk==0.2.2 kubernetes-validate \
         yamllint checkov pyyaml pytest
-tests/k8s/conftest.py imports this file for `render()` and `plain_manifests()`; keep their imports lazy.
+Rendering, the schema and the plain manifests come from devkit/chart.py, which tests/k8s uses too.
 """
 
 from __future__ import annotations
@@ -36,14 +36,24 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CHART = ROOT / "k8s" / "helm" / "learning-middleware"
-SCHEMA_FILE = CHART / "values.schema.json"
-MANIFESTS = ROOT / "k8s" / "manifests"
+sys.path.insert(0, str(ROOT))  # run as a plain script: make devkit importable
+
+from devkit.chart import (  # noqa: E402
+    CHART,
+    KUBE_VERSION,
+    MANIFESTS,
+    NAMESPACE,
+    SCHEMA_FILE,
+    load_values,
+    manifests_diff,
+    plain_manifests,
+    render_raw,
+    scenarios,
+    schema_text,
+    validate,
+)
+
 BUILD = ROOT / "build" / "k8s"
-KUBE_VERSION = "1.30.0"
-# The release name equals the chart name, so resources are called learning-middleware-<component>.
-RELEASE = "learning-middleware"
-NAMESPACE = "learning-middleware"
 YAMLLINT_CONFIG = """
 extends: default
 rules:
@@ -52,347 +62,6 @@ rules:
   indentation: {spaces: 2, indent-sequences: whatever}
   truthy: {check-keys: false}
 """
-# Secrets the plain manifests leave to the operator (generated or user-provided in the chart).
-PLAIN_SECRETS_NOTE = (
-    "Secrets are not part of this base: create learning-middleware-jwt (key jwt-secret) and "
-    "learning-middleware-db (database URLs) first, see k8s/README.md."
-)
-
-
-# --------------------------------------------------------------------------------------------- schema
-
-
-def _obj(props: dict[str, Any], description: str | None = None) -> dict[str, Any]:
-    node: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
-    if description:
-        node["description"] = description
-    return node
-
-
-def _str(description: str | None = None, **extra: Any) -> dict[str, Any]:
-    node: dict[str, Any] = {"type": "string", **extra}
-    if description:
-        node["description"] = description
-    return node
-
-
-def _int(minimum: int = 0, maximum: int | None = None) -> dict[str, Any]:
-    node: dict[str, Any] = {"type": "integer", "minimum": minimum}
-    if maximum is not None:
-        node["maximum"] = maximum
-    return node
-
-
-_BOOL = {"type": "boolean"}
-_PORT = _int(1, 65535)
-_QUANTITY = {"type": ["string", "number"]}
-_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
-_K8S_OBJECT = {"type": "object", "description": "A Kubernetes object, passed through as is."}
-_K8S_LIST = {
-    "type": "array",
-    "items": {"type": "object"},
-    "description": "Kubernetes objects, passed through.",
-}
-_RESOURCES = _obj(
-    {
-        "requests": {"type": "object", "additionalProperties": _QUANTITY},
-        "limits": {"type": "object", "additionalProperties": _QUANTITY},
-    }
-)
-_IMAGE = _obj(
-    {
-        "repository": _str(minLength=1),
-        "tag": {**_str("Defaults to the chart appVersion; never latest."), "not": {"const": "latest"}},
-        "digest": _str(
-            "sha256:<64 hex>; used instead of the tag when set.", pattern="^(sha256:[a-f0-9]{64})?$"
-        ),
-        "pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]},
-    }
-)
-_ACCESS_MODES = {
-    "type": "array",
-    "minItems": 1,
-    "items": {"enum": ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]},
-}
-
-
-def _volume(*, read_only: bool = False) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "type": {"enum": ["emptyDir", "persistentVolumeClaim"]},
-        "existingClaim": _str(),
-        "storageClass": _str(),
-        "accessModes": _ACCESS_MODES,
-        "size": _QUANTITY,
-        "mountPath": _str(pattern="^/"),
-    }
-    props["sizeLimit"] = _QUANTITY
-    if read_only:
-        props["readOnly"] = _BOOL
-    return _obj(props)
-
-
-def _service_block(*, http: bool = False, **extra: Any) -> dict[str, Any]:
-    service = (
-        _obj({"type": {"enum": ["ClusterIP", "NodePort", "LoadBalancer"]}, "annotations": _STRING_MAP})
-        if http
-        else _obj({"headless": _BOOL, "annotations": _STRING_MAP})
-    )
-    props: dict[str, Any] = {
-        "image": _IMAGE,
-        "port": _PORT,
-        "replicaCount": _int(0),
-        "resources": _RESOURCES,
-        "autoscaling": _obj(
-            {
-                "enabled": _BOOL,
-                "minReplicas": _int(1),
-                "maxReplicas": _int(1),
-                "targetCPUUtilizationPercentage": _int(1, 100),
-            }
-        ),
-        "podDisruptionBudget": _obj({"enabled": _BOOL, "maxUnavailable": {"type": ["integer", "string"]}}),
-        "service": service,
-        "serviceAccount": _obj({"annotations": _STRING_MAP}),
-        "podAnnotations": _STRING_MAP,
-        "nodeSelector": _STRING_MAP,
-        "tolerations": _K8S_LIST,
-        "affinity": _K8S_OBJECT,
-        "topologySpreadConstraints": _K8S_LIST,
-        "terminationGracePeriodSeconds": _int(0),
-        "tmpSizeLimit": _QUANTITY,
-        "probes": _obj(
-            {
-                "startupFailureThreshold": _int(1),
-                "periodSeconds": _int(1),
-                "timeoutSeconds": _int(1),
-                "failureThreshold": _int(1),
-            }
-        ),
-        "extraEnv": {
-            "type": "array",
-            "items": {
-                **_obj({"name": _str(minLength=1), "value": _str(), "valueFrom": _K8S_OBJECT}),
-                "required": ["name"],
-            },
-        },
-        "extraEgress": _K8S_LIST,
-    }
-    props.update(extra)
-    return _obj(props)
-
-
-def _database() -> dict[str, Any]:
-    return {
-        "enabled": _BOOL,
-        "image": _IMAGE,
-        "persistence": _obj({"storageClass": _str(), "size": _QUANTITY}),
-        "resources": _RESOURCES,
-        "nodeSelector": _STRING_MAP,
-        "tolerations": _K8S_LIST,
-        "affinity": _K8S_OBJECT,
-    }
-
-
-def values_schema() -> dict[str, Any]:
-    """The JSON schema of values.yaml: every object of fixed keys has additionalProperties false."""
-    return {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "learning-middleware values",
-        "description": "Generated by scripts/k8s_check.py --write-schema; edit the script, not this file.",
-        **_obj(
-            {
-                "nameOverride": _str(),
-                "fullnameOverride": _str(),
-                "global": _obj(
-                    {
-                        "imageRegistry": _str(),
-                        "imagePullSecrets": {"type": "array", "items": _str(minLength=1)},
-                        "logLevel": {"enum": ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]},
-                    }
-                ),
-                "jwt": _obj({"existingSecret": _str(), "existingSecretKey": _str(minLength=1)}),
-                "migrations": _obj(
-                    {
-                        "enabled": _BOOL,
-                        "backoffLimit": _int(0),
-                        "activeDeadlineSeconds": _int(1),
-                        "resources": _RESOURCES,
-                    }
-                ),
-                "learner": _service_block(),
-                "instructor": _service_block(
-                    maxUploadBytes=_int(1),
-                    persistence=_volume(),
-                ),
-                "orchestrator": _service_block(),
-                "sme": _service_block(
-                    generator=_obj(
-                        {
-                            "backend": {"enum": ["extractive", "vllm", "openai"]},
-                            "vllm": _obj(
-                                {
-                                    "model": _str(),
-                                    "gpuMemoryUtilization": {
-                                        "type": "number",
-                                        "exclusiveMinimum": 0,
-                                        "maximum": 1,
-                                    },
-                                }
-                            ),
-                            "openai": _obj(
-                                {
-                                    "baseUrl": _str(),
-                                    "model": _str(),
-                                    "apiKey": _str(),
-                                    "existingSecret": _str(),
-                                    "existingSecretKey": _str(minLength=1),
-                                }
-                            ),
-                        }
-                    ),
-                    indexCache=_volume(),
-                    models=_volume(read_only=True),
-                    gpu=_obj(
-                        {
-                            "enabled": _BOOL,
-                            "count": _int(1),
-                            "resourceName": _str(minLength=1),
-                            "image": _IMAGE,
-                            "resources": _RESOURCES,
-                            "nodeSelector": _STRING_MAP,
-                            "tolerations": _K8S_LIST,
-                            "runtimeClassName": _str(),
-                            "shmSizeLimit": _QUANTITY,
-                        }
-                    ),
-                ),
-                "bff": _service_block(
-                    http=True,
-                    maxUploadBytes=_int(1),
-                    graphiql=_BOOL,
-                    allowedOrigins={"type": "array", "items": _str(minLength=1)},
-                    ingress=_obj(
-                        {
-                            "enabled": _BOOL,
-                            "className": _str(),
-                            "annotations": _STRING_MAP,
-                            "hosts": {
-                                "type": "array",
-                                "items": _obj(
-                                    {
-                                        "host": _str(minLength=1),
-                                        "paths": {
-                                            "type": "array",
-                                            "items": _obj(
-                                                {
-                                                    "path": _str(pattern="^/"),
-                                                    "pathType": {
-                                                        "enum": ["Prefix", "Exact", "ImplementationSpecific"]
-                                                    },
-                                                }
-                                            ),
-                                        },
-                                    }
-                                ),
-                            },
-                            "tls": {
-                                "type": "array",
-                                "items": _obj(
-                                    {
-                                        "secretName": _str(minLength=1),
-                                        "hosts": {"type": "array", "items": _str(minLength=1)},
-                                    }
-                                ),
-                            },
-                        }
-                    ),
-                ),
-                "postgresql": _obj(
-                    {
-                        **_database(),
-                        "external": _obj(
-                            {
-                                "existingSecret": _str(),
-                                "url": _obj(
-                                    {
-                                        "learner": _str(pattern="^(postgres(ql)?(\\+psycopg)?://.*)?$"),
-                                        "instructor": _str(pattern="^(postgres(ql)?(\\+psycopg)?://.*)?$"),
-                                        "orchestrator": _str(pattern="^(postgres(ql)?(\\+psycopg)?://.*)?$"),
-                                    }
-                                ),
-                            }
-                        ),
-                    }
-                ),
-                "mongodb": _obj(
-                    {
-                        **_database(),
-                        "external": _obj(
-                            {
-                                "existingSecret": _str(),
-                                "url": _str(pattern="^(mongodb(\\+srv)?://[^/?]+.*)?$"),
-                                "databases": _obj(
-                                    {
-                                        svc: _str(pattern="^[A-Za-z0-9_-]{1,63}$")
-                                        for svc in ("instructor", "orchestrator", "sme")
-                                    }
-                                ),
-                            }
-                        ),
-                    }
-                ),
-                "networkPolicy": _obj(
-                    {
-                        "enabled": _BOOL,
-                        "bffIngressFrom": _K8S_LIST,
-                        "dnsTo": _K8S_LIST,
-                        "externalDatabaseCIDRs": {"type": "array", "items": _str(minLength=1)},
-                        "externalDatabasePorts": _obj({"postgresql": _PORT, "mongodb": _PORT}),
-                    }
-                ),
-            }
-        ),
-    }
-
-
-def schema_text() -> str:
-    return json.dumps(values_schema(), indent=2) + "\n"
-
-
-# --------------------------------------------------------------------------------------------- render
-
-
-def scenarios() -> dict[str, Path]:
-    """ci/<name>-values.yaml -> name."""
-    return {p.name.removesuffix(".yaml").removesuffix("-values"): p for p in sorted(CHART.glob("ci/*.yaml"))}
-
-
-def load_values(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text()) or {}
-
-
-def render_raw(
-    values: dict[str, Any] | None = None, *, name: str = RELEASE, namespace: str = NAMESPACE
-) -> dict[str, str]:
-    """helm template: {template path relative to templates/: rendered text}, NOTES.txt included."""
-    import helm_python
-
-    out = helm_python.Chart.load(str(CHART)).render(
-        copy.deepcopy(values or {}), name=name, namespace=namespace, is_install=True
-    )
-    return {path.split("/templates/", 1)[1]: body for path, body in sorted(out.items())}
-
-
-def render(
-    values: dict[str, Any] | None = None, *, name: str = RELEASE, namespace: str = NAMESPACE
-) -> list[dict[str, Any]]:
-    """The rendered Kubernetes documents (NOTES.txt and empty documents left out)."""
-    docs: list[dict[str, Any]] = []
-    for path, body in render_raw(values, name=name, namespace=namespace).items():
-        if path.endswith(".txt"):
-            continue
-        docs.extend(d for d in yaml.safe_load_all(body) if d)
-    return docs
 
 
 def lint(values: dict[str, Any]) -> list[str]:
@@ -407,23 +76,6 @@ def lint(values: dict[str, Any]) -> list[str]:
             found.append(f"{level} {message['path']}: {message['error']}")
     found.extend(f"ERROR {e}" for e in report.get("errors") or [] if not any(str(e) in f for f in found))
     return found
-
-
-def validate(docs: list[dict[str, Any]]) -> list[str]:
-    import kubernetes_validate
-
-    errors = []
-    for doc in docs:
-        try:
-            kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
-        except (
-            kubernetes_validate.ValidationError,
-            kubernetes_validate.SchemaNotFoundError,
-            kubernetes_validate.InvalidSchemaError,
-        ) as exc:
-            ident = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-            errors.append(f"{ident}: {getattr(exc, 'message', exc)}")
-    return errors
 
 
 def yamllint(paths: list[Path]) -> list[str]:
@@ -484,76 +136,6 @@ def checkov(directory: Path, framework: str = "kubernetes") -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------- plain manifests
-
-
-def _plain(doc: dict[str, Any]) -> dict[str, Any]:
-    """A rendered document made chart-neutral: no namespace (kustomize sets it), no Helm hook keys."""
-    doc = copy.deepcopy(doc)
-    meta = doc.get("metadata", {})
-    meta.pop("namespace", None)
-    annotations = meta.get("annotations") or {}
-    for key in [k for k in annotations if k.startswith("helm.sh/")]:
-        del annotations[key]
-    if "annotations" in meta and not annotations:
-        del meta["annotations"]
-
-    def relabel(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("app.kubernetes.io/managed-by") == "Helm":
-                node["app.kubernetes.io/managed-by"] = "kustomize"
-            node.pop("helm.sh/chart", None)
-            for value in node.values():
-                relabel(value)
-        elif isinstance(node, list):
-            for value in node:
-                relabel(value)
-
-    relabel(doc)
-    return doc
-
-
-def plain_manifests() -> dict[str, str]:
-    """k8s/manifests/: the default render minus Secrets, one file per template, plus kustomization.yaml.
-
-    Deterministic: the only random values of the chart live in the Secrets it generates, and those are
-    exactly what the plain base leaves out (the operator creates them, see k8s/README.md).
-    """
-    files: dict[str, str] = {}
-    header = (
-        "# Generated by scripts/k8s_check.py --write-manifests from the Helm chart's default values.\n"
-        "# Do not edit: change the chart and regenerate.\n"
-    )
-    for path, body in render_raw(load_values(CHART / "ci" / "default-values.yaml")).items():
-        if path.endswith(".txt"):
-            continue
-        docs = [_plain(d) for d in yaml.safe_load_all(body) if d and d.get("kind") != "Secret"]
-        if docs:
-            dumped = yaml.safe_dump_all(docs, sort_keys=False, width=200, explicit_start=True)
-            files[Path(path).name] = header + dumped
-    kustomization = {
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "namespace": NAMESPACE,
-        "resources": sorted(files),
-    }
-    files["kustomization.yaml"] = (
-        header + f"# {PLAIN_SECRETS_NOTE}\n" + yaml.safe_dump(kustomization, sort_keys=False, width=200)
-    )
-    return files
-
-
-def manifests_diff(expected: dict[str, str]) -> list[str]:
-    present = {p.name: p.read_text() for p in MANIFESTS.glob("*.yaml")} if MANIFESTS.exists() else {}
-    problems = [f"k8s/manifests/{n} is missing" for n in sorted(set(expected) - set(present))]
-    problems += [
-        f"k8s/manifests/{n} is not generated by the chart" for n in sorted(set(present) - set(expected))
-    ]
-    problems += [
-        f"k8s/manifests/{n} differs from the chart's render"
-        for n in sorted(set(expected) & set(present))
-        if expected[n] != present[n]
-    ]
-    return problems
 
 
 def write_manifests(files: dict[str, str]) -> None:

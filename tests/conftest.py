@@ -1,6 +1,12 @@
-"""Real databases for the whole test session: embedded PostgreSQL and a MongoDB-wire server (SecantusDB).
+"""The test tiers, and real databases for the whole test session.
 
-Each test that asks for `pg_url` or `mongo_url` gets a fresh database, so tests never see each other's rows.
+Every test gets the marker of its tier from its directory (TIERS), so none can be left out of a tier: a
+test file elsewhere fails the collection. `make test-unit`, `make test-fast` (all but `slow`), ... select by
+marker. Modules of long fault, fuzz and soak runs mark themselves `slow`.
+
+Databases: embedded PostgreSQL and a MongoDB-wire server (SecantusDB), started once per session on first
+use. Each test that asks for `pg_url` or `mongo_url` gets a fresh database, so tests never see each other's
+rows.
 """
 
 from __future__ import annotations
@@ -13,19 +19,34 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+pytest.register_assert_rewrite("devkit")  # its helpers assert: show their values on failure
 
+from devkit.databases import MongoWire, Postgres, scratch_dir  # noqa: E402
 from lmw_common.auth import TokenService  # noqa: E402
 from lmw_common.config import LmwSettings  # noqa: E402
-from lmw_common.devstack import MongoWire, Postgres  # noqa: E402
 
 JWT_SECRET = "test-secret-" + uuid.uuid4().hex + uuid.uuid4().hex
+TESTS = Path(__file__).resolve().parent
+TIERS = {"unit": "unit", "k8s": "unit", "integration": "integration", "e2e": "e2e"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = Path(item.path).resolve().relative_to(TESTS).parts[0]
+        if folder not in TIERS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: tests live in tests/<tier>/ ({', '.join(sorted(TIERS))}), so each has a tier"
+            )
+        item.add_marker(TIERS[folder])
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory) -> Postgres:
-    server = Postgres(Path(tmp_path_factory.mktemp("pg")))
-    yield server
-    server.stop()
+def postgres() -> Postgres:
+    with scratch_dir("lmw-test-pg-") as data_dir:
+        server = Postgres(data_dir / "pg")
+        yield server
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,8 @@ if str(REPO_ROOT) not in sys.path:  # run as a plain script: make the project pa
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-SAMPLE_COURSE = REPO_ROOT / "scripts" / "sample_course"
+from devkit import SAMPLE_COURSE  # noqa: E402, F401 (the benchmarks' default corpus)
+
 DOCUMENT_EXTENSIONS = frozenset({".pdf", ".docx", ".pptx", ".html", ".htm", ".md", ".markdown", ".txt"})
 
 
@@ -62,7 +63,7 @@ async def mongo_database(name: str = "bench") -> AsyncIterator[object]:
     """A fresh database on a throwaway in-memory SecantusDB server (real MongoDB wire protocol)."""
     from pymongo import AsyncMongoClient
 
-    from lmw_common.devstack import MongoWire
+    from devkit.databases import MongoWire
 
     server = MongoWire(":memory:")
     client = AsyncMongoClient(server.uri)

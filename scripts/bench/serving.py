@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench/serving.py [--json FILE] [--connections 16] [--duration 6] [--rounds 3]
 
-Starts the real mesh (`scripts.mesh.Mesh`: embedded PostgreSQL, the MongoDB-wire server, the four services and
+Starts the real mesh (`devkit.launcher.Launcher`: embedded PostgreSQL, the MongoDB-wire server, the four services and
 the BFF as `python -m bff`, i.e. its production uvicorn settings) in a temporary data dir on free ports,
 prepares data through GraphQL (an instructor publishes a two-module Markdown course; learners enroll, read
 module 1 once so its content is cached, and take its quiz so the dashboard has results), then drives each
@@ -53,12 +53,14 @@ os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
 
 import grpc  # noqa: E402
 
+from devkit import SAMPLE_COURSE  # noqa: E402
+from devkit.databases import free_port  # noqa: E402
+from devkit.graphql import GraphQLClient  # noqa: E402
+from devkit.launcher import Launcher, free_ports  # noqa: E402
+from devkit.logs import Printer  # noqa: E402
 from lmw.learner.v1 import learner_service_pb2 as lpb  # noqa: E402
-from lmw_common.devstack import free_port  # noqa: E402
-from scripts.mesh import GraphQLClient, Mesh, Ports, Printer  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-SAMPLE_COURSE = REPO_ROOT / "scripts" / "sample_course"
 PASSWORD = "Bench-passw0rd!"
 ECHO_METHOD = "/lmw.bench.v1.EchoService/Echo"
 PROGRESS_METHOD = "/lmw.learner.v1.LearnerService/GetCourseProgress"
@@ -314,22 +316,6 @@ async def grpc_load(
 # --------------------------------------------------------------------------------- mesh and data
 
 
-class BenchMesh(Mesh):
-    """The launcher, reading the children's logs without parsing every line (the BFF logs each request;
-    parsing them here would take CPU from the servers being measured). Warnings and errors are shown."""
-
-    def _pump(self, child) -> None:
-        prefix = f"[{child.service.name}]"
-        assert child.process.stdout is not None
-        for raw in iter(child.process.stdout.readline, b""):
-            if b'"level": "WARNING"' in raw or b'"level": "ERROR"' in raw or b'"level": "CRITICAL"' in raw:
-                text = raw.decode("utf-8", "replace").rstrip("\n")
-                child.tail.append(text)
-                self.printer.line(f"{prefix} {text[:600]}")
-            elif b'"level": "INFO"' not in raw:  # tracebacks, prints
-                child.tail.append(raw.decode("utf-8", "replace").rstrip("\n"))
-
-
 @dataclass
 class Learner:
     id: str
@@ -358,7 +344,7 @@ async def _wait(what: str, check, timeout_s: float = 300.0, every_s: float = 0.3
         await asyncio.sleep(every_s)
 
 
-async def prepare(mesh: Mesh, readers: int, background: int, say) -> Prepared:
+async def prepare(mesh: Launcher, readers: int, background: int, say) -> Prepared:
     started = time.monotonic()
     run_id = time.strftime("%H%M%S")
     async with GraphQLClient(mesh.graphql_url) as anon:
@@ -628,13 +614,13 @@ class CpuMeter:
     """CPU seconds (user + system, from /proc) of each mesh process, PostgreSQL (postmaster and backends)
     and the MongoDB-wire server: where a path's cost goes, per request. Linux only (empty elsewhere)."""
 
-    def __init__(self, mesh: Mesh) -> None:
-        self.pids = {name: child.process.pid for name, child in mesh.children.items()}
+    def __init__(self, mesh: Launcher) -> None:
+        self.pids = mesh.pids()
+        self.mongo = self.pids.pop("mongo", 0)
         try:
             self.postmaster = int((mesh.data_dir / "pg" / "postmaster.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             self.postmaster = 0
-        self.mongo = getattr(getattr(mesh.mongo, "_proc", None), "pid", 0)
         self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
     def _stat(self, pid: str) -> tuple[int, float] | None:
@@ -711,7 +697,7 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
 
 
 async def measure(
-    args: argparse.Namespace, mesh: Mesh, prepared: Prepared, http_tool: str, scratch: Path
+    args: argparse.Namespace, mesh: Launcher, prepared: Prepared, http_tool: str, scratch: Path
 ) -> dict:
     env = {
         **os.environ,
@@ -803,7 +789,7 @@ async def measure(
                 readers[0].token,
                 lambda raw: raw == progress_request,
             ),
-            ("grpc_course_progress", mesh.ports.learner, PROGRESS_METHOD, readers[0].token, progress_ok),
+            ("grpc_course_progress", mesh.ports["learner"], PROGRESS_METHOD, readers[0].token, progress_ok),
         ]
         verify_refused(baselines.ports["grpc-stack"], ECHO_METHOD, progress_request)
         for _, port, method, token, check in grpc_paths:
@@ -975,11 +961,11 @@ def report(figures: dict) -> None:
         )
 
 
-def hold(path: str, mesh: Mesh, prepared: Prepared) -> None:
+def hold(path: str, mesh: Launcher, prepared: Prepared) -> None:
     reader = prepared.readers[0]
     targets = {
         "graphql_url": mesh.graphql_url,
-        "ports": asdict(mesh.ports),
+        "ports": mesh.ports,
         "course_id": prepared.course_id,
         "module_ids": prepared.module_ids,
         "readers": [asdict(r) for r in prepared.readers],
@@ -992,14 +978,13 @@ def hold(path: str, mesh: Mesh, prepared: Prepared) -> None:
             ).decode(),
             "dashboard": gql_body(Q_DASHBOARD, {"l": reader.id, "c": prepared.course_id}).decode(),
         },
-        "pids": {name: child.process.pid for name, child in mesh.children.items()},
+        "pids": mesh.pids(),
     }
     Path(path).write_text(json.dumps(targets, indent=2) + "\n")
     print(f"targets written to {path}; the mesh stays up until Ctrl-C", flush=True)
     with contextlib.suppress(KeyboardInterrupt):  # or SIGTERM
         while True:
-            time.sleep(0.5)
-            mesh.check_alive()
+            time.sleep(3600)  # the launcher restarts a crashed service and says so
 
 
 def main() -> int:
@@ -1040,14 +1025,16 @@ def main() -> int:
     signal.signal(
         signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum)
     )  # stop the mesh on the way out
-    printer = Printer()
+    # The services' warnings and errors only: an INFO line is skipped unparsed (the BFF logs each request;
+    # parsing them here would take CPU from the servers being measured).
+    printer = Printer(show_level="WARNING")
     load_start = load_average()
     scratch = Path(tempfile.mkdtemp(prefix="lmw-serving-"))
     data_dir = Path(args.keep) if args.keep else scratch / "mesh"
-    mesh = BenchMesh(data_dir, Ports.free(), printer=printer, log_level=args.log_level, show_level="WARNING")
+    mesh = Launcher(data_dir, free_ports(), printer=printer, log_level=args.log_level)
     try:
         mesh.start()
-        prepared = asyncio.run(prepare(mesh, args.readers, args.background * args.rounds, mesh.say))
+        prepared = asyncio.run(prepare(mesh, args.readers, args.background * args.rounds, printer.say))
         if args.hold:
             hold(args.hold, mesh, prepared)
             return 0

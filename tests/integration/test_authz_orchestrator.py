@@ -17,14 +17,13 @@ import pytest
 
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
-pytest.register_assert_rewrite("tests.integration.mesh")  # before the import below: it is a plugin too
 
+from devkit.inprocess import sign_up_learner  # noqa: E402
 from lmw.common.v1 import common_pb2 as cpb  # noqa: E402
 from lmw.learner.v1 import learner_service_pb2 as lpb  # noqa: E402
 from lmw.orchestrator.v1 import orchestrator_service_pb2 as opb  # noqa: E402
 from lmw_common.errors import from_rpc_error  # noqa: E402
 from orchestrator_svc.servicer import ACCESS  # noqa: E402
-from tests.integration.mesh import sign_up_learner  # noqa: E402
 
 pytest_plugins = ("tests.integration.mesh",)
 

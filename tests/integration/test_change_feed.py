@@ -24,7 +24,7 @@ class Listener:
     def on_reset(self) -> None:
         self.resets += 1
 
-    async def wait_for(self, key: str, timeout_s: float = 5.0) -> None:
+    async def wait_for(self, key: str, timeout_s: float = 60.0) -> None:
         async with asyncio.timeout(timeout_s):
             while key not in self.heard:
                 self.news.clear()
@@ -39,7 +39,7 @@ async def test_every_replica_hears_a_notice_and_listens_again_after_losing_its_c
         for feed, listener in zip(replicas, listeners, strict=True):
             feed.start(listener.on_change, listener.on_reset)
         for feed in replicas:
-            await asyncio.wait_for(feed.listening.wait(), 10)
+            await asyncio.wait_for(feed.listening.wait(), 60)
 
         await replicas[0].publish("learner-1/course-1")
         for listener in listeners:
@@ -52,7 +52,7 @@ async def test_every_replica_hears_a_notice_and_listens_again_after_losing_its_c
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE query ILIKE 'LISTEN%%' AND pid <> pg_backend_pid() AND datname = current_database()"
             )
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(60):
             while listeners[1].resets < resets_before + 2 or not replicas[1].listening.is_set():
                 await asyncio.sleep(0.05)  # one reset when the connection drops, one when LISTEN is back
 

@@ -8,10 +8,11 @@ import json
 
 import pytest
 
+from devkit import PASSWORD, SAMPLE_COURSE
+from devkit.inprocess import drop_pg_urls, fresh_pg_urls, running_mesh
 from lmw.common.v1 import common_pb2 as cpb
 from lmw.instructor.v1 import instructor_service_pb2 as ipb
 from lmw.sme.v1 import sme_service_pb2 as spb
-from tests.integration.mesh import PASSWORD, SAMPLE_COURSE, drop_pg_urls, fresh_pg_urls, running_mesh
 
 pytest.importorskip("orchestrator_svc.bootstrap")
 

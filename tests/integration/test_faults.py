@@ -32,16 +32,10 @@ from pymongo import MongoClient
 
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
-pytest.register_assert_rewrite("tests.integration.mesh")
+pytestmark = pytest.mark.slow  # a fault run
 
-from lmw.common.v1 import common_pb2 as cpb  # noqa: E402
-from lmw.instructor.v1 import instructor_service_pb2 as ipb  # noqa: E402
-from lmw.learner.v1 import learner_service_pb2 as lpb  # noqa: E402
-from lmw.orchestrator.v1 import orchestrator_service_pb2 as opb  # noqa: E402
-from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
-from lmw_common.devstack import MongoWire, Postgres, free_port  # noqa: E402
-from lmw_common.errors import from_rpc_error  # noqa: E402
-from tests.integration.mesh import (  # noqa: E402
+from devkit.databases import MongoWire, Postgres, free_port, scratch_dir  # noqa: E402
+from devkit.inprocess import (  # noqa: E402
     drop_pg_urls,
     fresh_pg_urls,
     publish_course,
@@ -49,6 +43,12 @@ from tests.integration.mesh import (  # noqa: E402
     sign_up_learner,
     tiny_course,
 )
+from lmw.common.v1 import common_pb2 as cpb  # noqa: E402
+from lmw.instructor.v1 import instructor_service_pb2 as ipb  # noqa: E402
+from lmw.learner.v1 import learner_service_pb2 as lpb  # noqa: E402
+from lmw.orchestrator.v1 import orchestrator_service_pb2 as opb  # noqa: E402
+from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
+from lmw_common.errors import from_rpc_error  # noqa: E402
 
 LEARNERS = 20
 ATTEMPTS_EACH = 5
@@ -75,8 +75,9 @@ class Databases:
         self.postgres = Postgres(self.pg_dir)
         assert self.postgres.admin_uri == before  # same socket: the services' URLs still point at it
 
-    def restart_mongo(self, down_s: float) -> None:
+    def restart_mongo(self, down_s: float, when_down: Callable[[], object] = lambda: None) -> None:
         self.mongo.stop()
+        when_down()
         time.sleep(down_s)
         self.mongo = MongoWire(storage=str(self.mongo_dir), port=self.mongo_port)
 
@@ -86,25 +87,25 @@ class Databases:
 
 
 @pytest.fixture(scope="module")
-async def world(tmp_path_factory, common_settings):
-    root = tmp_path_factory.mktemp("faults")
-    dbs = await asyncio.to_thread(Databases, root)
-    try:
-        urls = await asyncio.to_thread(fresh_pg_urls, dbs.postgres)
+async def world(common_settings):
+    with scratch_dir("lmw-faults-") as root:
+        dbs = await asyncio.to_thread(Databases, root)
         try:
-            async with running_mesh(
-                urls,
-                f"{dbs.mongo.uri.rstrip('/')}/faults",
-                root / "mesh",
-                common_settings,
-                orchestrator={"sme_breaker_fail_max": 3, "sme_breaker_reset_timeout_s": 1.0},
-            ) as mesh:
-                course = await publish_course(mesh, tiny_course(), objectives_per_module=2)
-                yield mesh, course, dbs
+            urls = await asyncio.to_thread(fresh_pg_urls, dbs.postgres)
+            try:
+                async with running_mesh(
+                    urls,
+                    f"{dbs.mongo.uri.rstrip('/')}/faults",
+                    root / "mesh",
+                    common_settings,
+                    orchestrator={"sme_breaker_fail_max": 3, "sme_breaker_reset_timeout_s": 1.0},
+                ) as mesh:
+                    course = await publish_course(mesh, tiny_course(), objectives_per_module=2)
+                    yield mesh, course, dbs
+            finally:
+                await asyncio.to_thread(drop_pg_urls, dbs.postgres, urls)
         finally:
-            await asyncio.to_thread(drop_pg_urls, dbs.postgres, urls)
-    finally:
-        await asyncio.to_thread(dbs.stop)
+            await asyncio.to_thread(dbs.stop)
 
 
 def sql(url: str, statement: str, *params) -> list[tuple]:
@@ -395,6 +396,7 @@ async def test_mongo_restart_under_load_keeps_every_last_write(world):
     )
     codes: Counter = Counter()
     progress = asyncio.Event()
+    outage = asyncio.Event()  # the server is down: the writes left are made during the outage
     done = 0
 
     async def learner_loop(token: str, i: int) -> cpb.Preferences:
@@ -402,6 +404,8 @@ async def test_mongo_restart_under_load_keeps_every_last_write(world):
         o = mesh.orchestrator_stub(token)
         last = None
         for k in range(WRITES_EACH):
+            if progress.is_set():
+                await outage.wait()
             last = PREFERENCE_CYCLE[(i + k) % len(PREFERENCE_CYCLE)]
             request = opb.SetPreferencesRequest(course_id=c, preferences=last)
             await with_retries(lambda r=request: o.SetPreferences(r, timeout=10), codes)
@@ -420,8 +424,14 @@ async def test_mongo_restart_under_load_keeps_every_last_write(world):
 
     async def restart_in_the_middle() -> None:
         await progress.wait()
-        # down longer than the services' server-selection timeout (5 s), so some calls do fail meanwhile
-        await asyncio.to_thread(dbs.restart_mongo, MONGO_DOWN_S)
+        loop = asyncio.get_running_loop()
+        try:
+            # down longer than the services' server-selection timeout (5 s), so the calls meanwhile fail
+            await asyncio.to_thread(
+                dbs.restart_mongo, MONGO_DOWN_S, lambda: loop.call_soon_threadsafe(outage.set)
+            )
+        finally:
+            outage.set()
 
     started = time.monotonic()
     restart = asyncio.create_task(restart_in_the_middle())

@@ -19,10 +19,10 @@ import pytest
 
 pytest.importorskip("instructor_svc.bootstrap")
 pytest.importorskip("sme_svc.bootstrap")
-pytest.register_assert_rewrite("tests.integration.mesh")
+pytestmark = pytest.mark.slow  # a fuzz run
 
-from tests import fuzzing  # noqa: E402
-from tests.integration.mesh import drop_pg_urls, fresh_pg_urls, running_mesh  # noqa: E402
+from devkit import fuzzing  # noqa: E402
+from devkit.inprocess import drop_pg_urls, fresh_pg_urls, running_mesh  # noqa: E402
 
 EXAMPLES_PER_RPC = 15
 

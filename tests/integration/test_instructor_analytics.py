@@ -10,12 +10,12 @@ import grpc
 import psycopg
 import pytest
 
+from devkit.databases import free_port
 from learner_svc.bootstrap import bootstrap as learner_bootstrap
 from learner_svc.config import LearnerSettings
 from lmw.instructor.v1 import instructor_service_pb2 as pb
 from lmw.learner.v1 import learner_service_pb2 as lpb
 from lmw.learner.v1 import learner_service_pb2_grpc as lpb_grpc
-from lmw_common.devstack import free_port
 from lmw_common.runtime import serving
 from tests.integration.test_instructor_support import PASSWORD, auth, databases, expect, instructor_env
 

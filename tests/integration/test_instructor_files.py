@@ -19,10 +19,10 @@ from pathlib import Path
 import grpc
 import pytest
 
+from devkit.databases import free_port
 from lmw.instructor.v1 import instructor_service_pb2 as pb
 from lmw.sme.v1 import sme_service_pb2 as spb
 from lmw.sme.v1 import sme_service_pb2_grpc as spb_grpc
-from lmw_common.devstack import free_port
 from tests.integration.test_instructor_support import (
     auth,
     databases,
@@ -151,8 +151,11 @@ async def test_oversized_stream_is_cut_off_midway_and_leaves_nothing(env, owner)
     # exactly at the limit is fine
     exact = await env.upload(token, course.id, "exact.txt", b"b" * LIMIT)
     assert exact.file.size_bytes == LIMIT
-    await asyncio.sleep(0.1)
-    assert course_blobs(env, course.id) == [exact.file.id]  # no partial temp file left behind
+
+    async def only_the_exact_blob() -> bool:  # no partial temp file left behind
+        return course_blobs(env, course.id) == [exact.file.id]
+
+    await wait_for(only_the_exact_blob)
     assert [d["_id"] for d in await file_docs(env, course.id)] == [exact.file.id]
 
 
@@ -435,7 +438,7 @@ async def test_orphan_blobs_are_swept_when_the_service_starts(postgres, mongo, c
             async def swept() -> bool:
                 return not orphan.exists()
 
-            await wait_for(swept, timeout_s=30)
+            await wait_for(swept, timeout_s=120)
             assert fresh.exists() and (directory / real).exists()
 
 
@@ -491,7 +494,16 @@ async def test_files_uploaded_while_sme_was_down_are_indexed_once_it_is_back(mes
     waiting = await env.upload(token, course.id, "early.md", markdown("Early birds"))
     assert waiting.file.state == pb.FILE_STATE_PENDING
     await mesh["start_sme"]()
-    status = await env.wait_indexed(token, course.id)
+
+    async def job_done():  # the file is indexed a moment before its job is marked done
+        status = await env.status(token, course.id)
+        settled = status.state in (
+            pb.INDEX_STATE_READY,
+            pb.INDEX_STATE_PARTIAL,
+        ) and status.last_job.state in (3, 4)
+        return status if settled else None
+
+    status = await wait_for(job_done)
     assert status.state == pb.INDEX_STATE_READY and status.indexed_file_count == 1 and status.chunk_count > 0
     assert status.last_job.kind == "ingest" and status.last_job.state == 3  # SUCCEEDED
 

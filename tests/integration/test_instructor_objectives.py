@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 
+from devkit.databases import free_port
 from lmw.common.v1 import common_pb2 as cpb
 from lmw.instructor.v1 import instructor_service_pb2 as pb
 from lmw.sme.v1 import sme_service_pb2 as spb
 from lmw.sme.v1 import sme_service_pb2_grpc as spb_grpc
 from lmw_common.auth import Principal
-from lmw_common.devstack import free_port
 from lmw_common.errors import FailedPrecondition, from_rpc_error
 from lmw_common.jobs import Job
 from tests.integration.test_instructor_support import (

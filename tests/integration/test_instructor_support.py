@@ -22,6 +22,7 @@ import psycopg
 import pytest
 from pymongo import AsyncMongoClient
 
+from devkit.databases import MongoWire, Postgres, free_port
 from instructor_svc.app import InstructorApp
 from instructor_svc.bootstrap import compose
 from instructor_svc.config import InstructorSettings
@@ -29,7 +30,6 @@ from instructor_svc.servicer import service_spec
 from lmw.common.v1 import common_pb2 as cpb
 from lmw.instructor.v1 import instructor_service_pb2 as pb
 from lmw.instructor.v1 import instructor_service_pb2_grpc as pb_grpc
-from lmw_common.devstack import MongoWire, Postgres, free_port
 from lmw_common.errors import from_rpc_error
 from lmw_common.runtime import serving
 
@@ -88,7 +88,7 @@ async def upload_requests(
         yield pb.UploadCourseFileRequest(data=data[start : start + chunk])
 
 
-async def wait_for(probe: Callable, timeout_s: float = 30.0, interval_s: float = 0.2):
+async def wait_for(probe: Callable, timeout_s: float = 120.0, interval_s: float = 0.2):
     """Poll the async `probe` until it returns something truthy."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -153,7 +153,7 @@ class InstructorEnv:
             pb.GetIndexingStatusRequest(course_id=course_id), metadata=auth(token)
         )
 
-    async def wait_indexed(self, token: str, course_id: str, timeout_s: float = 60.0):
+    async def wait_indexed(self, token: str, course_id: str, timeout_s: float = 180.0):
         async def settled():
             status = await self.status(token, course_id)
             return status if status.state in (pb.INDEX_STATE_READY, pb.INDEX_STATE_PARTIAL) else None

@@ -21,13 +21,14 @@ pytest.register_assert_rewrite("tests.integration.mesh")  # before the import be
 from google.protobuf.field_mask_pb2 import FieldMask  # noqa: E402
 from google.protobuf.message import Message  # noqa: E402
 
+from devkit.inprocess import sign_up_learner  # noqa: E402
 from lmw.common.v1 import common_pb2 as cpb  # noqa: E402
 from lmw.instructor.v1 import instructor_service_pb2 as ipb  # noqa: E402
 from lmw.learner.v1 import learner_service_pb2 as lpb  # noqa: E402
 from lmw.orchestrator.v1 import orchestrator_service_pb2 as opb  # noqa: E402
 from lmw.sme.v1 import sme_service_pb2 as spb  # noqa: E402
 from lmw_common.errors import from_rpc_error  # noqa: E402
-from tests.integration.mesh import BREAKER_FAIL_MAX, BREAKER_RESET_S, sign_up_learner  # noqa: E402
+from tests.integration.mesh import BREAKER_FAIL_MAX, BREAKER_RESET_S  # noqa: E402
 
 pytest_plugins = ("tests.integration.mesh",)
 
@@ -439,7 +440,7 @@ async def test_when_sme_is_down_cached_work_is_served_and_the_rest_fails_fast(me
 
     # recovered: after the reset timeout a trial call goes through and closes the breaker (the channel may
     # first have to wait out its reconnect backoff, so give it a few rounds)
-    deadline = asyncio.get_running_loop().time() + 30
+    deadline = asyncio.get_running_loop().time() + 120
     while True:
         await asyncio.sleep(BREAKER_RESET_S + 0.1)
         try:
@@ -455,12 +456,12 @@ async def test_when_sme_is_down_cached_work_is_served_and_the_rest_fails_fast(me
 
 async def test_course_changes_reach_learners_within_the_course_cache_ttl(mesh, course):
     """orchestrator_svc reuses a course's structure for ORCHESTRATOR_COURSE_CACHE_TTL_S: an instructor's change
-    is not seen at once, and is seen once the TTL has passed."""
-    _, _, o = await enrolled(mesh, course, "Cached")
+    is not seen by an answer given within the TTL of the structure's read, and is seen by a request made
+    once the TTL has passed since the change. (Both bounds follow from the clock; neither races it.)"""
+    _, token, _ = await enrolled(mesh, course, "Cached")
     ttl = mesh.settings["orchestrator"].course_cache_ttl_s
     assert ttl > 0
     board = opb.GetDashboardRequest(course_id=course.course_id)
-    title = (await o.GetDashboard(board)).dashboard.modules[0].title
     instructor = mesh.instructor_stub(course.instructor_token)
 
     async def rename(new_title: str) -> None:
@@ -470,18 +471,23 @@ async def test_course_changes_reach_learners_within_the_course_cache_ttl(mesh, c
             )
         )
 
-    await rename("Renamed while cached")
-    changed_at = time.monotonic()
-    try:
-        assert (await o.GetDashboard(board)).dashboard.modules[0].title == title  # the structure read before
-        while (await o.GetDashboard(board)).dashboard.modules[0].title != "Renamed while cached":
-            assert time.monotonic() - changed_at < ttl + 3, "the change never reached the learner"
-            await asyncio.sleep(0.2)
-    finally:
-        await rename(title)
+    async with mesh.orchestrator_replica() as port:  # a cache of its own: its first read is a fresh one
+        o = mesh.orchestrator_stub(token, port)
+        read_at = time.monotonic()
+        title = (await o.GetDashboard(board)).dashboard.modules[0].title
+        await rename("Renamed while cached")
+        changed_at = time.monotonic()
+        try:
+            shown = (await o.GetDashboard(board)).dashboard.modules[0].title
+            if time.monotonic() - read_at < ttl:  # answered while the structure read first was still fresh
+                assert shown == title
+            await asyncio.sleep(max(0.0, changed_at + ttl - time.monotonic()))  # what was read before expired
+            assert (await o.GetDashboard(board)).dashboard.modules[0].title == "Renamed while cached"
+        finally:
+            await rename(title)
 
 
-async def eventually(probe, what: str, within_s: float = 3.0):
+async def eventually(probe, what: str, within_s: float = 60.0):
     deadline = time.monotonic() + within_s
     while not (result := await probe()):
         assert time.monotonic() < deadline, f"{what} did not happen within {within_s} s"
@@ -497,8 +503,9 @@ async def test_replicas_show_each_others_changes_at_once(mesh, course):
     c, (m1, m2) = course.course_id, course.module_ids
     board = opb.GetDashboardRequest(course_id=c)
     async with (
-        mesh.orchestrator_replica(learner_cache_ttl_s=60) as port_a,
-        mesh.orchestrator_replica(learner_cache_ttl_s=60) as port_b,
+        # What they keep would be reused for an hour: only the change feed can show a change in time.
+        mesh.orchestrator_replica(learner_cache_ttl_s=3600) as port_a,
+        mesh.orchestrator_replica(learner_cache_ttl_s=3600) as port_b,
     ):
         a, b = mesh.orchestrator_stub(token, port_a), mesh.orchestrator_stub(token, port_b)
         assert await expect(grpc.StatusCode.PERMISSION_DENIED, b.GetDashboard(board)) == "NOT_ENROLLED"

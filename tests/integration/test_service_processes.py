@@ -15,7 +15,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from lmw_common.devstack import free_port
+from devkit.databases import free_port
 
 BUF = shutil.which("buf", path=str(Path(sys.executable).parent))
 
@@ -36,7 +36,7 @@ def service_env(name: str, port: int, pg_url: str, mongo_url: str, secret: str |
     return env
 
 
-def wait_serving(port: int, proc: subprocess.Popen, timeout_s: float = 60) -> None:
+def wait_serving(port: int, proc: subprocess.Popen, timeout_s: float = 180) -> None:
     deadline = time.monotonic() + timeout_s
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = health_pb2_grpc.HealthStub(channel)

@@ -19,12 +19,12 @@ import grpc
 import pytest
 from pymongo import MongoClient, uri_parser
 
+from devkit.databases import free_port
 from lmw.common.v1 import common_pb2 as cpb
 from lmw.instructor.v1 import instructor_service_pb2 as ipb
 from lmw.instructor.v1 import instructor_service_pb2_grpc as ipb_grpc
 from lmw.sme.v1 import sme_service_pb2 as pb
 from lmw.sme.v1 import sme_service_pb2_grpc as pb_grpc
-from lmw_common.devstack import free_port
 
 COURSE = "course1"
 
@@ -46,13 +46,14 @@ FILES = {
 
 
 class FileServer(ipb_grpc.InstructorServiceServicer):
-    def __init__(self, delay_s: float = 0.0) -> None:
-        self.delay_s = delay_s
+    def __init__(self) -> None:
+        self.hold: asyncio.Event | None = None  # while set and not released, no file is served
 
     async def ReadCourseFile(self, request, context):
         if request.file_id not in FILES:
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such file")
-        await asyncio.sleep(self.delay_s)
+        if self.hold is not None:
+            await self.hold.wait()
         name, media_type, data = FILES[request.file_id]
         yield ipb.ReadCourseFileResponse(
             file=ipb.CourseFile(id=request.file_id, name=name, media_type=media_type)
@@ -103,7 +104,7 @@ class SmeProcess:
 
     async def start(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "sme_svc"], env=self.env)
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         async with grpc.aio.insecure_channel(f"127.0.0.1:{self.port}") as channel:
             from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -238,18 +239,18 @@ async def test_bad_requests_are_rejected(sme):
 async def test_job_survives_a_killed_process(sme, file_server, sme_mongo_url):
     process, stub, svc = sme
     course = "course_killed"
-    file_server[1].delay_s = 1.5  # each file takes a while to arrive: the kill lands mid-job
+    file_server[1].hold = asyncio.Event()  # no file arrives until the process is killed: it dies mid-job
     started = await stub.IngestDocuments(
         pb.IngestDocumentsRequest(course_id=course, documents=documents("f_loops", "f_lists")), metadata=svc
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while (await stub.GetJob(pb.GetJobRequest(job_id=started.job.id), metadata=svc)).job.state != (
         cpb.JOB_STATE_RUNNING
     ):
         assert time.monotonic() < deadline
         await asyncio.sleep(0.1)
     process.kill()
-    file_server[1].delay_s = 0.0
+    file_server[1].hold.set()
     await process.start()  # same port and database: the new process takes over the stale job
     final = await wait_done(stub, started.job.id, svc)
     assert final.state == cpb.JOB_STATE_SUCCEEDED, final.message

@@ -33,9 +33,9 @@ import pytest
 
 pytest.importorskip("sme_svc.bootstrap")
 
+from devkit.databases import free_port  # noqa: E402
 from lmw.instructor.v1 import instructor_service_pb2 as pb  # noqa: E402
 from lmw.instructor.v1 import instructor_service_pb2_grpc as pb_grpc  # noqa: E402
-from lmw_common.devstack import free_port  # noqa: E402
 from lmw_common.errors import from_rpc_error  # noqa: E402
 from tests.integration.test_instructor_support import (  # noqa: E402
     auth,
@@ -436,7 +436,7 @@ async def test_streams_that_lie_stop_midway_or_vanish_and_leave_nothing(env, own
             ),
         )
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert await wait_for(no_temp_files, 10, 0.1)
+    assert await wait_for(no_temp_files, 120, 0.1)
 
     # a client that sends a little, then nothing (slow loris): refused once idle, nothing kept
     release = asyncio.Event()
@@ -456,7 +456,7 @@ async def test_streams_that_lie_stop_midway_or_vanish_and_leave_nothing(env, own
     finally:
         release.set()
     assert reason == "UPLOAD_STALLED"
-    assert await wait_for(no_temp_files, 10 * IDLE_S, 0.1)
+    assert await wait_for(no_temp_files, 120, 0.1)
 
     # the client goes away mid-upload: the temp file goes too
     release = asyncio.Event()
@@ -470,10 +470,10 @@ async def test_streams_that_lie_stop_midway_or_vanish_and_leave_nothing(env, own
         await release.wait()
 
     call = env.stub.UploadCourseFile(then_hang(), metadata=auth(token))
-    assert await wait_for(temp_files, 30, 0.05)  # the server is writing it
+    assert await wait_for(temp_files, 120, 0.05)  # the server is writing it
     call.cancel()
     release.set()
-    assert await wait_for(no_temp_files, 10 * IDLE_S, 0.1)
+    assert await wait_for(no_temp_files, 120, 0.1)
 
     # thousands of tiny messages are fine
     data = text_body("tiny") * 10

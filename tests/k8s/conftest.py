@@ -1,48 +1,31 @@
 """Shared helpers of the chart tests: render the chart in-process and reason about the rendered objects.
 
-The chart is rendered with helm-python-sdk (the Helm v4 SDK in a wheel), loaded through
-scripts/k8s_check.py so the tests and `make k8s-lint` render the same way. Test modules that render call
+The chart is rendered with helm-python-sdk (the Helm v4 SDK in a wheel) by devkit/chart.py, as
+scripts/k8s_check.py (`make k8s-lint`) renders it. Test modules that render call
 `pytest.importorskip("helm_python")` themselves, so they skip cleanly where the SDK is not installed.
+Who calls whom and on which ports comes from devkit.topology, the table the launchers read.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import ipaddress
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from devkit import chart
+from devkit.topology import GRPC_SERVICES, SERVICES, service
+
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job"}
 COMPONENT = "app.kubernetes.io/component"
-# Who calls whom (ARCHITECTURE.md) and the databases each component uses.
-CALLS = {
-    "bff": {"learner", "instructor", "orchestrator"},
-    "orchestrator": {"learner", "instructor", "sme"},
-    "instructor": {"sme", "learner"},
-    "sme": {"instructor"},
-    "learner": {"instructor"},
-}
+CALLS = {s.name: set(s.calls) for s in SERVICES}
+# The databases each component uses (the migrations Job: those of every service it migrates).
 DATABASES = {
-    "learner": {"postgresql"},
-    "instructor": {"postgresql", "mongodb"},
-    "orchestrator": {"postgresql", "mongodb"},
-    "sme": {"mongodb"},
-    "migrations": {"postgresql", "mongodb"},
-}
-GRPC_PORTS = {"learner": 50051, "instructor": 50052, "orchestrator": 50053, "sme": 50054}
-
-
-def _load_check_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("k8s_check", ROOT / "scripts" / "k8s_check.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    s.name: {db for db, used in (("postgresql", s.postgres), ("mongodb", s.mongo)) if used} for s in SERVICES
+} | {"migrations": {"postgresql", "mongodb"}}
+GRPC_PORTS = {name: service(name).port for name in GRPC_SERVICES}
 
 
 def workloads(docs: list[dict]) -> list[dict]:
@@ -198,23 +181,17 @@ def expected_edges(components: set[str], *, open_bff: bool) -> set[tuple[str, st
 
 
 @pytest.fixture(scope="session")
-def k8s_check() -> ModuleType:
-    """scripts/k8s_check.py as a module (render, plain_manifests, values_schema, ...)."""
-    return _load_check_module()
+def scenario_values() -> dict[str, dict]:
+    return {name: chart.load_values(path) for name, path in chart.scenarios().items()}
 
 
 @pytest.fixture(scope="session")
-def scenario_values(k8s_check) -> dict[str, dict]:
-    return {name: k8s_check.load_values(path) for name, path in k8s_check.scenarios().items()}
-
-
-@pytest.fixture(scope="session")
-def rendered(k8s_check, scenario_values) -> dict[str, list[dict]]:
+def rendered(scenario_values) -> dict[str, list[dict]]:
     """scenario name -> rendered documents (rendered once per session)."""
     pytest.importorskip(
         "helm_python", reason="helm-python-sdk is not installed (pip install helm-python-sdk==0.2.2)"
     )
-    return {name: k8s_check.render(values) for name, values in scenario_values.items()}
+    return {name: chart.render(values) for name, values in scenario_values.items()}
 
 
 @pytest.fixture(scope="session")

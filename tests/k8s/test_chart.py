@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from devkit import chart, topology
+
 helm_python = pytest.importorskip(
     "helm_python", reason="helm-python-sdk is not installed (pip install helm-python-sdk==0.2.2)"
 )
@@ -161,9 +163,9 @@ def test_hpa_for_stateless_services_and_pdb_for_all(rendered, scenario_values, k
     )
 
 
-def test_generated_secrets_are_random_per_install(k8s_check, kh, scenario_values):
-    first = kh.secret_values(k8s_check.render(scenario_values["incluster-db"]))
-    second = kh.secret_values(k8s_check.render(scenario_values["incluster-db"]))
+def test_generated_secrets_are_random_per_install(kh, scenario_values):
+    first = kh.secret_values(chart.render(scenario_values["incluster-db"]))
+    second = kh.secret_values(chart.render(scenario_values["incluster-db"]))
     jwt = [k for k in first if k[1] == "jwt-secret"]
     assert len(jwt) == 1
     assert len(first[jwt[0]]) == 64 and first[jwt[0]] != second[jwt[0]]
@@ -202,9 +204,9 @@ def test_existing_jwt_secret_is_used_and_nothing_generated(rendered, kh):
         {"sme": {"generator": {"backend": "gpt"}}},
     ],
 )
-def test_schema_rejects_unknown_keys_and_bad_values(k8s_check, values):
+def test_schema_rejects_unknown_keys_and_bad_values(values):
     with pytest.raises(helm_python.HelmError):
-        k8s_check.render(values)
+        chart.render(values)
 
 
 @pytest.mark.parametrize(
@@ -216,14 +218,14 @@ def test_schema_rejects_unknown_keys_and_bad_values(k8s_check, values):
         ({"postgresql": {"enabled": True}}, "the other needs"),
     ],
 )
-def test_inconsistent_values_fail_with_a_message(k8s_check, values, message):
+def test_inconsistent_values_fail_with_a_message(values, message):
     with pytest.raises(helm_python.HelmError, match=message):
-        k8s_check.render(values)
+        chart.render(values)
 
 
-def test_schema_is_strict_at_every_level_and_in_sync(k8s_check):
-    schema = k8s_check.values_schema()
-    assert json.loads(k8s_check.SCHEMA_FILE.read_text()) == schema, "run scripts/k8s_check.py --write-schema"
+def test_schema_is_strict_at_every_level_and_in_sync():
+    schema = chart.values_schema()
+    assert json.loads(chart.SCHEMA_FILE.read_text()) == schema, "run scripts/chart.py --write-schema"
 
     def walk(node, path):
         if "properties" in node:
@@ -241,7 +243,7 @@ def test_schema_is_strict_at_every_level_and_in_sync(k8s_check):
                 assert key in node["properties"], f"values.yaml {path}.{key} is not in the schema"
                 covered(child, node["properties"][key], f"{path}.{key}")
 
-    covered(k8s_check.load_values(k8s_check.CHART / "values.yaml"), schema, "values")
+    covered(chart.load_values(chart.VALUES_FILE), schema, "values")
 
 
 def test_migrations_run_as_a_hook_job_and_services_do_not_migrate(rendered, kh):
@@ -267,62 +269,78 @@ def test_migrations_run_as_a_hook_job_and_services_do_not_migrate(rendered, kh):
     assert hook_secret["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
 
 
-def test_service_environment_contract(rendered, kh):
-    docs = rendered["default"]
-    expected = {
-        "learner": {"LEARNER_HOST", "LEARNER_PORT", "LEARNER_DATABASE_URL", "LEARNER_INSTRUCTOR_TARGET"},
-        "instructor": {
-            "INSTRUCTOR_HOST", "INSTRUCTOR_PORT", "INSTRUCTOR_DATABASE_URL", "INSTRUCTOR_MONGO_URL",
-            "INSTRUCTOR_BLOB_ROOT", "INSTRUCTOR_SME_TARGET", "INSTRUCTOR_LEARNER_TARGET",
-            "INSTRUCTOR_MAX_UPLOAD_BYTES",
-        },
-        "orchestrator": {
-            "ORCHESTRATOR_HOST", "ORCHESTRATOR_PORT", "ORCHESTRATOR_DATABASE_URL", "ORCHESTRATOR_MONGO_URL",
-            "ORCHESTRATOR_LEARNER_TARGET", "ORCHESTRATOR_INSTRUCTOR_TARGET", "ORCHESTRATOR_SME_TARGET",
-        },
-        "sme": {
-            "SME_HOST", "SME_PORT", "SME_MONGO_URL", "SME_INSTRUCTOR_TARGET", "SME_INDEX_DIR", "SME_MODEL_DIR",
-            "SME_GENERATOR_BACKEND",
-        },
-        "bff": {"BFF_HOST", "BFF_PORT", "BFF_LEARNER_TARGET", "BFF_INSTRUCTOR_TARGET", "BFF_ORCHESTRATOR_TARGET",
-                "BFF_MAX_UPLOAD_BYTES"},
-    }  # fmt: skip
-    services = {kh.component_of(d): d["metadata"]["name"] for d in docs if d["kind"] == "Service"}
-    for component, names in expected.items():
-        container = kh.pod_spec(kh.find(docs, "Deployment", component))["containers"][0]
+def is_wiring(svc: topology.Service, variable: str) -> bool:
+    """Does the variable wire `svc` into the mesh: its address, a database, a directory, a target?"""
+    setting = variable.removeprefix(f"{svc.prefix}_")
+    return variable.startswith(f"{svc.prefix}_") and (
+        setting in ("HOST", "PORT", "DATABASE_URL", "MONGO_URL")
+        or setting.endswith(("_TARGET", "_DIR", "_ROOT"))
+    )
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_workload_is_wired_as_the_topology_says(rendered, kh, scenario):
+    """The environment the chart renders for each service sets exactly the wiring of devkit.topology (what
+    the local launcher and the test mesh set): its address, its databases (from Secrets), its directories
+    (mounted volumes) and one target per service it calls, on that service's Service and port."""
+    docs = rendered[scenario]
+    services = {kh.component_of(d): d for d in docs if d["kind"] == "Service"}
+    for svc in topology.SERVICES:
+        container = kh.pod_spec(kh.find(docs, "Deployment", svc.name))["containers"][0]
         env = kh.env_of(container)
-        assert names | {"LMW_ENV", "LMW_JWT_SECRET", "LMW_LOG_LEVEL"} <= set(env), component
-        assert env[f"{component.upper()}_HOST"] == "0.0.0.0"
-        assert container["command"] == ["python", "-m", "bff" if component == "bff" else f"{component}_svc"]
-        for name, value in env.items():
-            if name.endswith("_URL") and name.startswith(component.upper()):
-                assert value[0] == "secret", f"{name} must come from a Secret"
-            if name.endswith("_TARGET"):
-                target = name.removeprefix(f"{component.upper()}_").removesuffix("_TARGET").lower()
-                assert target in kh.CALLS[component], f"{component} is not meant to call {target}"
-                assert value == f"{services[target]}:{kh.GRPC_PORTS[target]}"
-    instructor = kh.pod_spec(kh.find(docs, "Deployment", "instructor"))
-    blob_root = kh.env_of(instructor["containers"][0])["INSTRUCTOR_BLOB_ROOT"]
-    mount = next(m for m in instructor["containers"][0]["volumeMounts"] if m["mountPath"] == blob_root)
-    volume = next(v for v in instructor["volumes"] if v["name"] == mount["name"])
-    assert "persistentVolumeClaim" in volume
+        assert {name for name in env if is_wiring(svc, name)} == topology.wiring_variables(svc), svc.name
+        assert container["command"] == ["python", "-m", svc.module]
+        assert env[f"{svc.prefix}_HOST"] == "0.0.0.0"
+        assert env[f"{svc.prefix}_PORT"] == str(svc.port) == str(container["ports"][0]["containerPort"])
+        assert services[svc.name]["spec"]["ports"][0]["port"] == svc.port
+        for setting in ("DATABASE_URL", "MONGO_URL"):
+            if f"{svc.prefix}_{setting}" in env:
+                assert env[f"{svc.prefix}_{setting}"][0] == "secret", (
+                    f"{svc.prefix}_{setting} must come from a Secret"
+                )
+        mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
+        for setting in svc.dirs:
+            assert env[f"{svc.prefix}_{setting.upper()}"] in mounts, f"{svc.name} {setting} is not a volume"
+        for callee in svc.calls:
+            target = env[f"{svc.prefix}_{callee.upper()}_TARGET"]
+            assert target == f"{services[callee]['metadata']['name']}:{topology.service(callee).port}"
+    # The migrations Job migrates exactly the services with a PostgreSQL database, with their databases.
+    job = kh.pod_spec(kh.find(docs, "Job", "migrations"))
+    migrated = {c["command"][2]: kh.env_of(c) for c in job["containers"]}
+    assert set(migrated) == {topology.service(name).module for name in topology.POSTGRES_SERVICES}
+    for name in topology.POSTGRES_SERVICES:
+        svc = topology.service(name)
+        databases = {v for v in migrated[svc.module] if v.endswith(("_DATABASE_URL", "_MONGO_URL"))}
+        assert databases == {v for v in topology.wiring_variables(svc) if v.endswith("_URL")}, name
 
 
-def test_plain_manifests_are_in_sync_and_carry_no_secret(k8s_check):
-    files = k8s_check.plain_manifests()
-    assert k8s_check.manifests_diff(files) == [], "run scripts/k8s_check.py --write-manifests"
-    assert files == k8s_check.plain_manifests(), "the plain manifests must be deterministic"
+def test_wiring_variables_are_told_from_the_other_settings():
+    learner, instructor = topology.service("learner"), topology.service("instructor")
+    for variable in ("LEARNER_HOST", "LEARNER_PORT", "LEARNER_DATABASE_URL", "LEARNER_SME_TARGET"):
+        assert is_wiring(learner, variable), variable
+    assert is_wiring(instructor, "INSTRUCTOR_BLOB_ROOT") and is_wiring(
+        topology.service("sme"), "SME_INDEX_DIR"
+    )
+    for variable in ("LEARNER_MIGRATE_ON_START", "SME_PORT", "LMW_JWT_SECRET"):
+        assert not is_wiring(learner, variable), variable
+    assert not is_wiring(topology.service("sme"), "SME_OPENAI_BASE_URL")
+
+
+def test_plain_manifests_are_in_sync_and_carry_no_secret():
+    files = chart.plain_manifests()
+    assert chart.manifests_diff(files) == [], "run scripts/chart.py --write-manifests"
+    assert files == chart.plain_manifests(), "the plain manifests must be deterministic"
     assert "kind: Secret" not in "".join(files.values())
     assert "namespace: learning-middleware" in files["kustomization.yaml"]
 
 
-def test_headless_services_give_dns_targets(k8s_check, kh):
-    docs = k8s_check.render({"sme": {"service": {"headless": True}}})
+def test_headless_services_give_dns_targets(kh):
+    docs = chart.render({"sme": {"service": {"headless": True}}})
     assert kh.find(docs, "Service", "sme")["spec"]["clusterIP"] == "None"
     assert kh.find(docs, "Service", "learner")["spec"].get("clusterIP") is None
     env = kh.env_of(kh.pod_spec(kh.find(docs, "Deployment", "orchestrator"))["containers"][0])
     sme_service = kh.find(docs, "Service", "sme")["metadata"]["name"]
-    assert env["ORCHESTRATOR_SME_TARGET"] == f"dns:///{sme_service}.{k8s_check.NAMESPACE}.svc:50054"
+    assert env["ORCHESTRATOR_SME_TARGET"] == f"dns:///{sme_service}.{chart.NAMESPACE}.svc:50054"
 
 
 def test_replicas_spread_over_nodes_by_default(rendered, kh):
@@ -333,8 +351,8 @@ def test_replicas_spread_over_nodes_by_default(rendered, kh):
         assert spread["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == component
 
 
-def test_rendered_documents_are_valid_kubernetes_1_30(rendered, k8s_check):
+def test_rendered_documents_are_valid_kubernetes_1_30(rendered):
     pytest.importorskip("kubernetes_validate", reason="kubernetes-validate is not installed")
     # Most documents are the same in every scenario: validate each distinct one once.
     unique = {json.dumps(doc, sort_keys=True): doc for docs in rendered.values() for doc in docs}
-    assert k8s_check.validate(list(unique.values())) == []
+    assert chart.validate(list(unique.values())) == []

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from devkit.topology import service
+
 ROOT = Path(__file__).resolve().parents[2]
+# Image -> the service it runs (its module and port come from devkit.topology).
 IMAGES = {
-    "learner": ("learner_svc", 50051),
-    "instructor": ("instructor_svc", 50052),
-    "orchestrator": ("orchestrator_svc", 50053),
-    "sme-cpu": ("sme_svc", 50054),
-    "sme-gpu": ("sme_svc", 50054),
-    "bff": ("bff", 8000),
+    "learner": "learner",
+    "instructor": "instructor",
+    "orchestrator": "orchestrator",
+    "sme-cpu": "sme",
+    "sme-gpu": "sme",
+    "bff": "bff",
 }
 
 
@@ -31,7 +36,7 @@ def test_every_dockerfile_is_there():
 
 @pytest.mark.parametrize("name", sorted(IMAGES))
 def test_dockerfile_structure(name):
-    module, port = IMAGES[name]
+    module, port = service(IMAGES[name]).module, service(IMAGES[name]).port
     steps = instructions(name)
     froms = [arg for op, arg in steps if op == "FROM"]
     assert len(froms) >= 2, "multi-stage: a build stage and a runtime stage"
@@ -64,4 +69,13 @@ def test_dockerfile_structure(name):
 
 def test_dockerignore_keeps_the_context_small():
     ignored = set((ROOT / ".dockerignore").read_text().split())
-    assert {".git", ".venv", ".venv-*", "build", "tests", "**/__pycache__"} <= ignored
+    assert {".git", ".venv", ".venv-*", "build", "tests", "scripts", "devkit", "**/__pycache__"} <= ignored
+
+
+def test_the_dev_kit_is_no_runtime_package():
+    found = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert not any(
+        fnmatch.fnmatch(package, pattern)
+        for pattern in found["include"]
+        for package in ("devkit", "devkit.x")
+    )

@@ -4,10 +4,10 @@ with vLLM, and the real vLLM engine where it is installed and a GPU is present."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
-import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,11 +33,13 @@ LOOP_CHUNKS = CHUNKS[:3]  # [1] why loops, [2] for loop, [3] range()
 
 class FakeChatServer:
     """A scripted OpenAI chat-completions server on 127.0.0.1, port 0. Each request takes the next step of
-    the script: ("json", content), ("sse", [deltas]), ("status", code, headers), ("sleep", seconds, step)."""
+    the script: ("json", content), ("sse", [deltas]), ("status", code, headers), ("hold",): no answer until
+    the server closes (a model server that hangs)."""
 
     def __init__(self) -> None:
         self.script: deque = deque()
         self.requests: list[dict] = []
+        self.closing = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,10 +60,9 @@ class FakeChatServer:
 
     def respond(self, handler: BaseHTTPRequestHandler, step: tuple) -> None:
         kind = step[0]
-        if kind == "sleep":
-            time.sleep(step[1])
-            step = step[2]
-            kind = step[0]
+        if kind == "hold":
+            self.closing.wait()
+            return
         try:
             if kind == "status":
                 _send(handler, step[1], b'{"error": {"message": "scripted"}}', "application/json", step[2])
@@ -91,6 +92,7 @@ class FakeChatServer:
             pass  # the client gave up (timeout test)
 
     def close(self) -> None:
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -134,7 +136,7 @@ async def llm(server, encode):
         base_url=server.base_url,
         model="test-model",
         api_key="k",
-        timeout_s=2,
+        timeout_s=30,
         backoff_s=0.01,
         max_attempts=3,
     )
@@ -292,19 +294,21 @@ async def test_client_errors_are_not_retried(llm, server):
 
 
 async def test_timeouts_are_retried_then_reported(server, encode):
+    # The held requests never get an answer: only the client's own timeout ends them.
     generator = OpenAIGenerator(
-        encode, base_url=server.base_url + "/v1", model="m", timeout_s=0.3, backoff_s=0.01, max_attempts=2
+        encode, base_url=server.base_url + "/v1", model="m", timeout_s=2.0, backoff_s=0.01, max_attempts=2
     )
     try:
-        server.script.append(("sleep", 1.0, ("json", "{}")))
+        server.script.append(("hold",))
         server.script.append(("sse", ["Hello [1]"]))
         final = await collect(generator.content("Loops", "d", [], LOOP_CHUNKS, Preferences()))
         assert final.markdown == "Hello [1]" and len(server.requests) == 2
-        server.script.extend([("sleep", 1.0, ("json", "{}")), ("sleep", 1.0, ("json", "{}"))])
-        started = time.monotonic()
+        server.script.extend([("hold",), ("hold",)])
         with pytest.raises(BackendUnavailable, match="ReadTimeout"):
-            await collect(generator.content("Loops", "d", [], LOOP_CHUNKS, Preferences()))
-        assert time.monotonic() - started < 2.0
+            await asyncio.wait_for(
+                collect(generator.content("Loops", "d", [], LOOP_CHUNKS, Preferences())), 120
+            )
+        assert len(server.requests) == 4
     finally:
         await generator.aclose()
 

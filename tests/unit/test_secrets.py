@@ -58,7 +58,7 @@ NAMING_KEYS = re.compile(
 # Literal values allowed in tests/ only: fixture passwords of throwaway accounts and fixture secrets.
 TEST_FIXTURE_VALUES = frozenset(
     {
-        "Correct-horse-9",  # the test accounts' password (tests/integration/mesh.py and others)
+        "Correct-horse-9",  # the test accounts' password (devkit.PASSWORD, and tests that log in)
         "Wrong-pass-99",  # a wrong password, for failing log-ins
         "short",  # a password refused as too short
         "test-secret-",  # prefix of the per-session random JWT secret (tests/conftest.py)
@@ -67,9 +67,9 @@ TEST_FIXTURE_VALUES = frozenset(
 )
 # Outside tests/: each entry (path, key) with the reason it is no secret.
 ALLOWED_ASSIGNMENTS = {
-    ("scripts/mesh.py", "DEMO_PASSWORD"): "the demo learner/instructor of a local dev mesh",
+    ("devkit/demo.py", "DEMO_PASSWORD"): "the demo learner/instructor of a local dev mesh",
+    ("devkit/__init__.py", "PASSWORD"): "throwaway accounts of test, fuzz and soak meshes",
     ("scripts/bench/serving.py", "PASSWORD"): "throwaway accounts of a local benchmark mesh",
-    ("scripts/soak.py", "PASSWORD"): "throwaway accounts of a local soak-test mesh",
 }
 
 
@@ -245,11 +245,11 @@ def debug_logs(monkeypatch):
 
 
 async def test_logs_never_hold_passwords_or_tokens(debug_logs, pg_url):
+    from devkit.databases import free_port
     from learner_svc.bootstrap import bootstrap
     from learner_svc.config import LearnerSettings
     from lmw.learner.v1 import learner_service_pb2 as pb
     from lmw.learner.v1 import learner_service_pb2_grpc as pb_grpc
-    from lmw_common.devstack import free_port
     from lmw_common.runtime import serving
 
     common, capture = debug_logs

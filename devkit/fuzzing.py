@@ -756,7 +756,7 @@ class RpcFuzzer:
 
 
 class MeshProbe:
-    """Synchronous reads of a running `tests.integration.mesh.Mesh`'s databases and blob directory."""
+    """Synchronous reads of a running `devkit.inprocess.Mesh`'s databases and blob directory."""
 
     # Which counts each mutating method may change; a failing call must leave them as they were.
     WRITES: Mapping[str, tuple[str, ...]] = {
@@ -893,7 +893,7 @@ class FuzzSetup:
 
 async def prepare(mesh: Any, tokens_service: Any) -> FuzzSetup:
     """A published tiny course, an enrolled learner with content, a quiz and a tutor exchange: real ids."""
-    from tests.integration.mesh import publish_course, sign_up_learner, tiny_course
+    from devkit.inprocess import publish_course, sign_up_learner, tiny_course
 
     course = await publish_course(mesh, tiny_course(), objectives_per_module=2)
     learner_id, learner_token = await sign_up_learner(mesh, "Fuzzer")

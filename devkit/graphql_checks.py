@@ -1,4 +1,4 @@
-"""Helpers shared by the GraphQL end-to-end tests and scripts (a helper module, no tests):
+"""What the GraphQL end-to-end tests share with the GraphQL fuzzer and the soak (scripts/):
 
 - `response_violations` and `fuzz_operation`: the check every schemathesis run applies to a BFF response (no
   5xx, every error carries an `extensions.code`, none is INTERNAL, no internals in a message), used by
@@ -25,10 +25,9 @@ from typing import Any
 
 import jwt
 
-from scripts.mesh import GraphQLClient
+from devkit import PASSWORD, SAMPLE_COURSE
+from devkit.graphql import GraphQLClient
 
-PASSWORD = "Correct-horse-9"
-SAMPLE_COURSE = Path(__file__).resolve().parents[2] / "scripts" / "sample_course"
 # Operations that hash a password (argon2, deliberately slow even for unknown accounts): fewer examples.
 SLOW_OPERATIONS = frozenset({"Mutation.logIn", "Mutation.signUp"})
 # What a client must never read in an error message: tracebacks, gRPC or driver internals, peer addresses.
@@ -221,10 +220,10 @@ def fuzz_subscription(
 
     def connection():
         if "ws" not in socket:
-            ws = connect(ws_url, subprotocols=["graphql-transport-ws"], open_timeout=10, max_size=None)
+            ws = connect(ws_url, subprotocols=["graphql-transport-ws"], open_timeout=60, max_size=None)
             payload = {"Authorization": f"Bearer {token}"} if token else {}
             ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-            ack = json.loads(ws.recv(timeout=10))
+            ack = json.loads(ws.recv(timeout=60))
             if ack.get("type") != "connection_ack":
                 raise RuntimeError(f"no connection_ack: {ack}")
             socket["ws"] = ws
@@ -339,7 +338,7 @@ async def serve_bff(settings: Any) -> AsyncIterator[str]:
     import uvicorn
 
     from bff.app import create_app
-    from lmw_common.devstack import free_port
+    from devkit.databases import free_port
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -428,7 +427,7 @@ class Course:
     job_ids: tuple[str, ...]  # the ingestion jobs of the files
 
 
-async def wait_indexed(teacher: GraphQLClient, course_id: str, timeout_s: float = 120.0) -> None:
+async def wait_indexed(teacher: GraphQLClient, course_id: str, timeout_s: float = 300.0) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         status = (

