@@ -658,6 +658,35 @@ class QuizResult:
 
 
 @strawberry.type
+class QuizAttempt:
+    """A submitted quiz attempt of the caller (answers and their grading stay with the result itself)."""
+
+    id: strawberry.ID
+    course_id: strawberry.ID
+    module_id: strawberry.ID
+    quiz_id: strawberry.ID
+    score: float
+    passed: bool
+    correct_count: int
+    question_count: int
+    submit_time: datetime | None
+
+    @staticmethod
+    def from_pb(m: lpb.QuizAttempt) -> QuizAttempt:
+        return QuizAttempt(
+            id=strawberry.ID(m.id),
+            course_id=strawberry.ID(m.course_id),
+            module_id=strawberry.ID(m.module_id),
+            quiz_id=strawberry.ID(m.quiz_id),
+            score=m.score,
+            passed=m.passed,
+            correct_count=sum(r.correct for r in m.results),
+            question_count=len(m.results),
+            submit_time=_time(m, "submit_time"),
+        )
+
+
+@strawberry.type
 class CompleteModuleResult:
     next_module_id: strawberry.ID | None
     course_completed: bool
