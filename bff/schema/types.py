@@ -828,6 +828,7 @@ class ModuleAnalytics:
     completion_rate: float
     attempt_count: int
     average_score: float
+    passed_attempt_count: int = strawberry.field(description="Attempts that reached the pass mark.")
 
 
 @strawberry.type
@@ -879,6 +880,7 @@ class CourseAnalytics:
                     completion_rate=x.completion_rate,
                     attempt_count=x.attempt_count,
                     average_score=x.average_score,
+                    passed_attempt_count=x.passed_attempt_count,
                 )
                 for x in m.modules
             ],
