@@ -34,14 +34,14 @@ from bff.errors import ApiError
 from lmw.instructor.v1 import instructor_service_pb2 as ipb
 
 # The portal: its own scripts and styles only, no inline script or style, no plugins, no framing, no <base>;
-# Trusted Types, so no string can become HTML or script on its own (the portal renders through React, never
-# innerHTML); its one policy parses HTML course files into an inert document that is never attached (the
-# source viewer rebuilds them from an allow-list). Blob frames: the source viewer shows PDFs.
+# Trusted Types with no policy at all, so no string can ever become HTML or script (the portal renders
+# through React only: never innerHTML, and HTML course files are tokenized, never parsed by the browser).
+# Blob frames: the source viewer shows PDFs.
 PORTAL_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "font-src 'self'; connect-src 'self'; frame-src blob:; worker-src 'none'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
-    "require-trusted-types-for 'script'; trusted-types lmw-inert-html"
+    "require-trusted-types-for 'script'; trusted-types 'none'"
 )
 # GraphiQL's own scripts only, too; its editor and dialogs set inline styles and render Markdown
 # descriptions through innerHTML, so styles may be inline and Trusted Types are not enforced there.

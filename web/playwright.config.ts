@@ -8,6 +8,7 @@ export default defineConfig({
   // Generous: on a busy machine the services share two cores with everything else.
   timeout: 120_000,
   expect: { timeout: 30_000 },
+  fullyParallel: true,
   workers: process.env.PW_WORKERS ? Number(process.env.PW_WORKERS) : 2,
   retries: 0,
   forbidOnly: true,

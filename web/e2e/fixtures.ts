@@ -34,20 +34,29 @@ export const test = base.extend<{ api: Api; seed: SeededCourse; incidents: Incid
   },
 });
 
-/** Be signed in as `account` from the first page on (the session the log-in form would have stored). */
-export async function signIn(page: Page, account: Account): Promise<void> {
-  const session = {
+/** The session the log-in form stores for `account`. */
+export function sessionOf(account: Account): string {
+  return JSON.stringify({
     token: account.token,
     role: account.role,
     userId: account.id,
     name: account.name,
     email: account.email,
     expiresAt: account.expiresAt,
-  };
+  });
+}
+
+/** Be signed in as `account` from the first page on (later sign-outs and sign-ins in the page stand). */
+export async function signIn(page: Page, account: Account): Promise<void> {
   await page.addInitScript((value) => {
     if (!sessionStorage.getItem("e2e-signed-in")) {
       localStorage.setItem("lmw.session", value);
       sessionStorage.setItem("e2e-signed-in", "1");
     }
-  }, JSON.stringify(session));
+  }, sessionOf(account));
+}
+
+/** Switch the open page to another account, as signing out and in again would. */
+export async function switchTo(page: Page, account: Account): Promise<void> {
+  await page.evaluate((value) => localStorage.setItem("lmw.session", value), sessionOf(account));
 }

@@ -2,6 +2,7 @@
 // chart as a whole is an image named by its caption, and the same figures are a table one click away.
 import { useId } from "react";
 import { t } from "../i18n";
+import { TableScroll } from "./Table";
 
 export interface Bar {
   key: string;
@@ -56,6 +57,7 @@ export function BarChart({
       {marker ? <p className="chart__note">{marker.label}</p> : null}
       <details className="chart__table">
         <summary>{t("chart.showTable")}</summary>
+        <TableScroll label={title}>
         <table className="table">
           <caption className="sr-only">{title}</caption>
           <thead>
@@ -75,6 +77,7 @@ export function BarChart({
             ))}
           </tbody>
         </table>
+        </TableScroll>
       </details>
     </figure>
   );

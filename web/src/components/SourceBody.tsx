@@ -84,7 +84,7 @@ export default function SourceBody({ courseId, citation }: { courseId: string; c
     case "markdown":
       return (
         <>
-          <article className="source__document prose">
+          <article className="source__document prose" tabIndex={0} aria-label={t("source.documentLabel", { file: citation.fileName })}>
             <Markdown source={loaded.text} headingIdPrefix={PREFIX} />
           </article>
           {download}
@@ -93,7 +93,7 @@ export default function SourceBody({ courseId, citation }: { courseId: string; c
     case "html":
       return (
         <>
-          <article className="source__document prose">
+          <article className="source__document prose" tabIndex={0} aria-label={t("source.documentLabel", { file: citation.fileName })}>
             <HtmlReader html={loaded.text} headingIdPrefix={PREFIX} />
           </article>
           {download}
@@ -102,7 +102,9 @@ export default function SourceBody({ courseId, citation }: { courseId: string; c
     case "text":
       return (
         <>
-          <pre className="source__document">{loaded.text}</pre>
+          <pre className="source__document" tabIndex={0} aria-label={t("source.documentLabel", { file: citation.fileName })}>
+            {loaded.text}
+          </pre>
           {download}
         </>
       );

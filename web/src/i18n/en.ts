@@ -168,6 +168,7 @@ export const en = {
   "source.loading": "Opening the source…",
   "source.download": "Download {file}",
   "source.pdfTitle": "{file}",
+  "source.documentLabel": "Content of {file}",
   "source.cannotShow": "This kind of file can't be shown here; download it to open it.",
 
   // quiz

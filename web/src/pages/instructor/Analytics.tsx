@@ -1,5 +1,6 @@
 import { useQuery } from "urql";
 import { BarChart } from "../../components/Charts";
+import { TableScroll } from "../../components/Table";
 import { Section } from "../../components/Page";
 import { Empty, ErrorNotice, Loading } from "../../components/Status";
 import { CourseAnalyticsDocument, type CourseAnalyticsQuery } from "../../gql/graphql";
@@ -102,7 +103,7 @@ export default function Analytics({ course }: { course: EditedCourse }) {
             }))}
           />
         </div>
-        <div className="table-wrap">
+        <TableScroll label={t("analytics.tableCaption")}>
           <table className="table">
             <caption>{t("analytics.tableCaption")}</caption>
             <thead>
@@ -130,7 +131,7 @@ export default function Analytics({ course }: { course: EditedCourse }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       </Section>
       <Section title={t("analytics.scores")}>
         <BarChart
@@ -163,7 +164,7 @@ export default function Analytics({ course }: { course: EditedCourse }) {
       </Section>
       <Section title={t("analytics.stuck")}>
         {report.stuckLearners.length ? (
-          <div className="table-wrap">
+          <TableScroll label={t("analytics.stuck")}>
             <table className="table">
               <caption className="sr-only">{t("analytics.stuck")}</caption>
               <thead>
@@ -187,7 +188,7 @@ export default function Analytics({ course }: { course: EditedCourse }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         ) : (
           <Empty title={t("analytics.noStuck")} />
         )}

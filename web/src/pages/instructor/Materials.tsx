@@ -1,6 +1,7 @@
 // Course materials: upload with per-file progress, then indexing progress (jobProgress, picked up again after
 // a reload), and every file's indexing state with the reason when it failed.
 import { useCallback, useEffect, useRef, useState, type ChangeEvent, type DragEvent } from "react";
+import { TableScroll } from "../../components/Table";
 import { useQuery, useMutation } from "urql";
 import { ApiFailure, describe, isSessionRefused } from "../../api/errors";
 import { uploadFile } from "../../api/http";
@@ -177,7 +178,7 @@ export default function Materials({ course }: { course: EditedCourse }) {
         {error && !data ? <ErrorNotice error={error} onRetry={reload} /> : null}
         {data && !files.length ? <Empty title={t("materials.empty")} /> : null}
         {files.length ? (
-          <div className="table-wrap">
+          <TableScroll label={t("materials.files")}>
             <table className="table">
               <caption className="sr-only">{t("materials.files")}</caption>
               <thead>
@@ -245,7 +246,7 @@ export default function Materials({ course }: { course: EditedCourse }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         ) : null}
         {removal.error ? <ErrorNotice error={removal.error} /> : null}
       </Section>

@@ -109,8 +109,9 @@ export function Modules({ course, onChanged }: { course: EditedCourse; onChanged
     setRefocus(null);
   }, [refocus, order]);
 
+  // The buttons stay enabled while a move is saved (a disabled button would drop the keyboard focus).
   const move = async (from: number, to: number, direction?: "up" | "down") => {
-    if (to < 0 || to >= order.length || from === to) return;
+    if (to < 0 || to >= order.length || from === to || reordering.fetching) return;
     const previous = order;
     const next = [...order];
     const [moved] = next.splice(from, 1);
@@ -188,7 +189,7 @@ export function Modules({ course, onChanged }: { course: EditedCourse; onChanged
                   className="button button--small button--secondary"
                   ref={(el) => void (el ? buttons.current.set(`${module.id}:up`, el) : buttons.current.delete(`${module.id}:up`))}
                   aria-label={t("modules.moveUp", { title: module.title })}
-                  disabled={index === 0 || reordering.fetching}
+                  disabled={index === 0}
                   onClick={() => void move(index, index - 1, "up")}
                 >
                   ↑
@@ -198,7 +199,7 @@ export function Modules({ course, onChanged }: { course: EditedCourse; onChanged
                   className="button button--small button--secondary"
                   ref={(el) => void (el ? buttons.current.set(`${module.id}:down`, el) : buttons.current.delete(`${module.id}:down`))}
                   aria-label={t("modules.moveDown", { title: module.title })}
-                  disabled={index === order.length - 1 || reordering.fetching}
+                  disabled={index === order.length - 1}
                   onClick={() => void move(index, index + 1, "down")}
                 >
                   ↓

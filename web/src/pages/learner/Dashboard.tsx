@@ -4,6 +4,7 @@ import { useMutation } from "urql";
 import { useSession } from "../../api/session";
 import { ModuleStatusBadge } from "../../components/Badges";
 import { BarChart } from "../../components/Charts";
+import { TableScroll } from "../../components/Table";
 import { Page, Section } from "../../components/Page";
 import { Empty, ErrorNotice, Loading, Notice, ProgressBar } from "../../components/Status";
 import { CompleteModuleDocument } from "../../gql/graphql";
@@ -108,6 +109,7 @@ export default function Dashboard() {
         </Section>
       </div>
       <Section title={t("dashboard.modules")}>
+        <TableScroll label={t("dashboard.modules")}>
         <table className="table">
           <caption className="sr-only">{t("dashboard.modules")}</caption>
           <thead>
@@ -133,6 +135,7 @@ export default function Dashboard() {
             ))}
           </tbody>
         </table>
+        </TableScroll>
       </Section>
       <Section title={t("dashboard.mastery")}>
         {mastery.some((m) => m.answerCount > 0) ? (

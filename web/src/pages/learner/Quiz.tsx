@@ -7,6 +7,7 @@ import { RadioGroup } from "../../components/Form";
 import { Page, Section } from "../../components/Page";
 import { CitationChip, useSourceViewer } from "../../components/Sources";
 import { Empty, ErrorNotice, Loading, Notice } from "../../components/Status";
+import { TableScroll } from "../../components/Table";
 import {
   CompleteModuleDocument,
   QuizAttemptsDocument,
@@ -36,6 +37,7 @@ function History({ courseId, moduleId, version }: { courseId: string; moduleId: 
       {!attempts.length ? (
         <Empty title={t("quiz.noAttempts")} />
       ) : (
+        <TableScroll label={t("quiz.history")}>
         <table className="table">
           <caption className="sr-only">{t("quiz.history")}</caption>
           <thead>
@@ -57,6 +59,7 @@ function History({ courseId, moduleId, version }: { courseId: string; moduleId: 
             ))}
           </tbody>
         </table>
+        </TableScroll>
       )}
     </Section>
   );
