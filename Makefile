@@ -1,4 +1,5 @@
-# Two commands set up a fresh machine: `make demo` and `make test`. Both create .venv themselves.
+# Two commands set up a fresh machine: `make demo` and `make test`. Both create .venv themselves, and build the
+# portal (web/, Node 20+) from its lockfile when its sources changed.
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv test lint protos up demo clean k8s-tools k8s-lint
+.PHONY: venv test test-web lint web web-schema web-lint screenshots protos up demo clean k8s-tools k8s-lint
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,10 +20,43 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+# The portal: node_modules from the committed lockfile (browsers are never downloaded: the tests drive the
+# system's Chromium), then a build whenever a source, the schema or the lockfile changed.
+WEB_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/graphiql.html \
+	web/vite.config.ts web/tsconfig.json web/schema.graphql
 
-lint: $(STAMP) k8s-lint
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+web/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run --silent build
+
+web: web/dist/index.html
+
+# After a change to the BFF's GraphQL schema: export it and regenerate the portal's typed documents.
+web-schema: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python scripts/gen_web_schema.py
+	cd web && npm run --silent codegen
+
+web-lint: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python scripts/gen_web_schema.py --check
+	cd web && npm run --silent codegen:check && npm run --silent typecheck && npm run --silent check-strings
+
+# The Python suite, then the browser suite (Playwright against the real mesh); fails when either fails.
+test: $(STAMP) web
+	status=0; $(BIN)/python -m pytest -q -p no:cacheprovider || status=$$?; \
+	$(MAKE) --no-print-directory test-web || status=$$?; exit $$status
+
+test-web: $(STAMP) web
+	cd web && npx playwright test --project=portal
+
+# The README's screenshots (docs/screenshots/), taken from a mesh started for the purpose.
+screenshots: $(STAMP) web
+	cd web && npx playwright test --project=screenshots
+
+lint: $(STAMP) k8s-lint web-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/buf lint
@@ -46,11 +80,11 @@ k8s-lint: $(K8S_STAMP)
 protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
 
-up: $(STAMP)
+up: $(STAMP) web
 	$(BIN)/python -m scripts.mesh up
 
-demo: $(STAMP)
+demo: $(STAMP) web
 	$(BIN)/python -m scripts.mesh demo
 
 clean:
-	rm -rf $(VENV) .lmw .pytest_cache
+	rm -rf $(VENV) .lmw .pytest_cache web/node_modules web/dist web/test-results
