@@ -81,6 +81,7 @@ protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
 
 up: $(STAMP) web
+	@echo "The portal: http://127.0.0.1:$${BFF_PORT:-8000}/ (once the services below are ready)"
 	$(BIN)/python -m scripts.mesh up
 
 demo: $(STAMP) web
