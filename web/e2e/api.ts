@@ -63,7 +63,7 @@ export class Api {
     return { fileId: result.file.id, jobId: result.job?.id ?? null };
   }
 
-  async waitIndexed(token: string, courseId: string, timeoutMs = 120_000): Promise<void> {
+  async waitIndexed(token: string, courseId: string, timeoutMs = 300_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { indexingStatus: s } = await this.gql(

@@ -1,6 +1,6 @@
 // Once per run: the real mesh (unless PORTAL_URL names a running one) and a published course the learner
 // tests start from. What the tests need is passed on in environment variables.
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Api, statisticsModules } from "./api";
@@ -25,6 +25,10 @@ export default async function globalSetup() {
     writeFileSync(file, JSON.stringify(course));
     process.env.PORTAL_SEED = file;
   } catch (error) {
+    if (process.env.PORTAL_DATA_DIR) {
+      const log = readFileSync(join(process.env.PORTAL_DATA_DIR, "mesh.log"), "utf8").split("\n").slice(-80).join("\n");
+      console.error(`set-up failed; the end of the mesh's log:\n${log}`);
+    }
     await stop();
     throw error;
   }

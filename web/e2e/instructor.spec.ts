@@ -85,10 +85,10 @@ test("an instructor builds, reviews and publishes a course from the sample mater
     const uploads = page.getByRole("list", { name: "Uploads" }).getByRole("listitem");
     await expect(uploads).toHaveCount(FILES.length);
     await expect(uploads.filter({ hasText: "Uploaded" })).toHaveCount(FILES.length);
-    await expect.poll(() => trackedJobs(page), { timeout: 120_000 }).toEqual([]); // each followed to its end
+    await expect.poll(() => trackedJobs(page), { timeout: 240_000 }).toEqual([]); // each followed to its end
     const files = page.getByRole("table").getByRole("row");
     await expect(files).toHaveCount(FILES.length + 1);
-    await expect(page.getByRole("table").getByText("Indexed", { exact: true })).toHaveCount(FILES.length, { timeout: 120_000 });
+    await expect(page.getByRole("table").getByText("Indexed", { exact: true })).toHaveCount(FILES.length, { timeout: 240_000 });
     await expect(page.getByText(`All ${FILES.length} files are indexed`)).toBeVisible();
   });
 
@@ -99,11 +99,11 @@ test("an instructor builds, reviews and publishes a course from the sample mater
     // The job is followed again after a reload: it is let go only once its progress reports the end.
     await expect.poll(() => trackedJobs(page)).toHaveLength(1);
     await page.reload();
-    await expect.poll(() => trackedJobs(page), { timeout: 120_000 }).toEqual([]);
+    await expect.poll(() => trackedJobs(page), { timeout: 240_000 }).toEqual([]);
     const cards = page.locator("article.objectives");
     await expect(cards).toHaveCount(3);
     for (const title of titles) {
-      await expect(cards.filter({ hasText: title }).getByText("To review")).toBeVisible({ timeout: 120_000 });
+      await expect(cards.filter({ hasText: title }).getByText("To review")).toBeVisible({ timeout: 240_000 });
     }
     const inference = cards.filter({ hasText: "Statistical Inference" });
     await inference.getByRole("button", { name: /03-inference\.pdf, page \d+/ }).first().click();

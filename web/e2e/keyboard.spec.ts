@@ -86,12 +86,12 @@ test("an instructor creates, uploads, approves and publishes with the keyboard o
   const chooser = page.waitForEvent("filechooser");
   await press(page, page.getByLabel("Choose files"), "Space");
   await (await chooser).setFiles(join(SAMPLE, "01-describing-data.md"));
-  await expect(page.getByText("All 1 files are indexed")).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByText("All 1 files are indexed")).toBeVisible({ timeout: 240_000 });
 
   await press(page, page.getByRole("link", { name: "Objectives" }));
   await press(page, page.getByRole("button", { name: "Draft objectives for every module" }));
   const card = page.locator("article.objectives");
-  await expect(card.getByText("To review")).toBeVisible({ timeout: 120_000 });
+  await expect(card.getByText("To review")).toBeVisible({ timeout: 240_000 });
   await press(page, card.getByRole("button", { name: "Approve" }));
   await expect(card.getByText("Approved", { exact: true })).toBeVisible();
 

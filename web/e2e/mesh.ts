@@ -60,7 +60,8 @@ function tail(path: string, lines = 40): string {
   }
 }
 
-/** Start the mesh and wait (generously: the machine may be busy) until the BFF is ready and serves the portal. */
+/** Start the mesh and wait (generously: the machine may be busy) until the launcher reports every service
+ * ready (its health checks include sme_svc, which the BFF's /readyz does not ask) and the BFF serves the portal. */
 export async function startMesh(readyTimeoutMs = 240_000): Promise<RunningMesh> {
   const dataDir = mkdtempSync(join(tmpdir(), "lmw-portal-e2e-"));
   chmodSync(dataDir, 0o755); // embedded PostgreSQL runs as its own user and must reach the directory
@@ -83,12 +84,10 @@ export async function startMesh(readyTimeoutMs = 240_000): Promise<RunningMesh> 
   const deadline = Date.now() + readyTimeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the mesh exited with code ${child.exitCode}:\n${tail(log)}`);
-    try {
-      const ready = await fetch(`${url}/readyz`);
-      const page = ready.ok ? await fetch(`${url}/`) : null;
-      if (page?.ok && (await page.text()).includes('id="root"')) return { url, dataDir, log, process: child };
-    } catch {
-      // not listening yet
+    if (readFileSync(log, "utf8").includes("all services ready")) {
+      const page = await fetch(`${url}/`);
+      if (page.ok && (await page.text()).includes('id="root"')) return { url, dataDir, log, process: child };
+      throw new Error(`the BFF does not serve the built portal at ${url}/ (run \`make web\`)`);
     }
     await sleep(250);
   }

@@ -37,7 +37,6 @@ async function shoot(page: Page, name: string, open: () => Promise<void>) {
 }
 
 test("screenshots of the main pages", async ({ page, api, seed }) => {
-  test.setTimeout(300_000);
   mkdirSync(OUT, { recursive: true });
   await page.emulateMedia({ reducedMotion: "reduce" });
   const learner = await api.signUp("LEARNER", "Lin Learner");
