@@ -60,8 +60,11 @@ export default function SourceBody({ courseId, citation }: { courseId: string; c
   useEffect(() => {
     if (!loaded || (loaded.kind !== "markdown" && loaded.kind !== "html")) return;
     const target = document.getElementById(PREFIX + slug(section(citation)));
-    target?.scrollIntoView({ block: "start" });
-    target?.classList.add("source__target");
+    const box = target?.closest(".source__document");
+    if (!target || !box) return;
+    // Scroll the file's own box only (scrollIntoView would scroll the dialog too, hiding its heading).
+    box.scrollTop += target.getBoundingClientRect().top - box.getBoundingClientRect().top;
+    target.classList.add("source__target");
   }, [loaded, citation]);
 
   if (state.error) return <ErrorNotice error={state.error} onRetry={() => setAttempt((n) => n + 1)} />;
