@@ -135,3 +135,28 @@ test("instructor routes", async ({ page, seed }) => {
   ];
   for (const route of routes) await check(page, route);
 });
+
+test("focus is visible and motion stops for those who ask for none", async ({ page, seed }) => {
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  await page.goto("/");
+  await expect(page.getByRole("link", { name: seed.title })).toBeVisible();
+  await page.keyboard.press("Tab"); // the skip link comes first, and shows itself
+  const skip = page.getByRole("link", { name: "Skip to content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.getByLabel("Search courses").focus();
+  await page.keyboard.press("Tab");
+  const search = page.getByRole("button", { name: "Search" });
+  await expect(search).toBeFocused();
+  const outline = await search.evaluate((el) => getComputedStyle(el).outlineStyle + " " + getComputedStyle(el).outlineWidth);
+  expect(outline).toBe("solid 3px");
+  const motion = await page.evaluate(() => {
+    const spinner = document.createElement("span");
+    spinner.className = "spinner";
+    document.body.append(spinner);
+    const style = getComputedStyle(spinner);
+    return { duration: parseFloat(style.animationDuration), iterations: style.animationIterationCount };
+  });
+  expect(motion).toEqual({ duration: expect.any(Number), iterations: "1" });
+  expect(motion.duration).toBeLessThan(0.01);
+});

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PASSWORD, SAMPLE } from "./api";
 import type { Page } from "@playwright/test";
-import { expect, test } from "./fixtures";
+import { expect, signIn, test } from "./fixtures";
 
 const spec = JSON.parse(readFileSync(join(SAMPLE, "course.json"), "utf8")) as {
   title: string;
@@ -131,6 +131,10 @@ test("an instructor builds, reviews and publishes a course from the sample mater
     await page.getByRole("button", { name: "Publish course" }).click();
     await expect(page.getByRole("button", { name: "Unpublish course" })).toBeVisible();
     await expect(page.getByText("Published", { exact: true })).toBeVisible();
+    await page.getByRole("button", { name: "Unpublish course" }).click();
+    await expect(page.getByText("Draft: only you can see this course.")).toBeVisible();
+    await page.getByRole("button", { name: "Publish course" }).click();
+    await expect(page.getByRole("button", { name: "Unpublish course" })).toBeVisible();
     await page.getByRole("link", { name: "View as learner" }).click();
     await expect(page.getByText("Preview: this is how learners see your course.")).toBeVisible();
     await expect(page.getByText("Describe a distribution by its center, spread and shape")).toBeVisible();
@@ -148,4 +152,25 @@ test("an instructor builds, reviews and publishes a course from the sample mater
   });
 
   expect(incidents).toEqual({ violations: [], errors: [], dialogs: [] });
+});
+
+test("files that can't be uploaded or indexed say why", async ({ page, api }) => {
+  const instructor = await api.signUp("INSTRUCTOR", "Frank Files");
+  const { createCourse } = await api.gql(`mutation { createCourse(title: "Broken files", description: "") { id } }`, {}, instructor.token);
+  await signIn(page, instructor);
+  await page.goto(`/teach/courses/${createCourse.id}/materials`);
+  await page.getByLabel("Choose files").setInputFiles([
+    { name: "tool.exe", mimeType: "application/octet-stream", buffer: Buffer.from([0x4d, 0x5a, 0x90, 0x00, 0x01, 0x02, 0xff, 0xfe]) },
+    { name: "broken.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4\nthis is not really a pdf\n") },
+  ]);
+  const uploads = page.getByRole("list", { name: "Uploads" }).getByRole("listitem");
+  await expect(uploads.filter({ hasText: "tool.exe" })).toContainText("This kind of file isn't supported.");
+  await expect(uploads.filter({ hasText: "broken.pdf" })).toContainText("Uploaded");
+  const row = page.getByRole("row").filter({ hasText: "broken.pdf" });
+  await expect(row.getByText("Failed", { exact: true })).toBeVisible({ timeout: 240_000 });
+  await expect(row.locator(".field__error")).not.toBeEmpty(); // the indexer's reason, as it gave it
+  await expect(page.getByText("0 of 1 files indexed; 1 could not be indexed.")).toBeVisible();
+  await page.getByRole("button", { name: "Delete broken.pdf" }).click();
+  await page.getByRole("button", { name: "Delete file" }).click();
+  await expect(page.getByText("No materials yet.")).toBeVisible();
 });

@@ -2,7 +2,7 @@
 // read a module as it streams (sources opened at their section or page, preferences changed and the module
 // rewritten), take the quiz twice, ask the tutor (a streamed, sourced answer; a hint for an open quiz
 // question), and see the dashboard change.
-import { expect, test } from "./fixtures";
+import { expect, signIn, test } from "./fixtures";
 import { PASSWORD } from "./api";
 
 test("a learner enrolls, reads, takes the quiz twice, asks the tutor and sees the dashboard change", async ({
@@ -79,7 +79,11 @@ test("a learner enrolls, reads, takes the quiz twice, asks the tutor and sees th
 
   const scores: string[] = [];
   await test.step("take the quiz, then retake it", async () => {
+    const quizLoaded = page.waitForResponse((r) => r.url().includes("/graphql") && /operationName=Quiz(&|$)/.test(r.url()));
     await page.getByRole("link", { name: "Take the quiz" }).click();
+    const quizBody = await (await quizLoaded).text(); // what reaches the browser before submission
+    expect(quizBody).toContain('"questions"');
+    expect(quizBody).not.toMatch(/correct|explanation/i);
     await expect(page.getByRole("heading", { name: "Quiz: Describing Data" })).toBeVisible();
     await expect(page.getByText("No attempts yet.")).toBeVisible();
     for (const attempt of [1, 2]) {
@@ -133,4 +137,38 @@ test("a learner enrolls, reads, takes the quiz twice, asks the tutor and sees th
   });
 
   expect(incidents).toEqual({ violations: [], errors: [], dialogs: [] });
+});
+
+test("a tutor answer can be stopped while it streams", async ({ page, api, seed }) => {
+  const learner = await api.signUp("LEARNER", "Stella Stop");
+  await api.enroll(learner, seed.id);
+  await signIn(page, learner);
+  // A slow connection, not a stand-in: every message is the real server's, but after the answer's first
+  // event the rest of that answer is held back, so it is still streaming when Stop is pressed.
+  let answerId: string | null = null;
+  let cancelled = false;
+  await page.routeWebSocket(/\/graphql$/, (socket) => {
+    const server = socket.connectToServer();
+    socket.onMessage((message) => {
+      const parsed = JSON.parse(String(message));
+      if (parsed.type === "subscribe" && String(parsed.payload?.query).includes("tutorAnswer")) answerId = parsed.id;
+      if (parsed.type === "complete" && parsed.id === answerId) cancelled = true;
+      server.send(message);
+    });
+    let shown = 0;
+    server.onMessage((message) => {
+      const parsed = JSON.parse(String(message));
+      if (answerId !== null && parsed.id === answerId && shown++ > 0) return;
+      socket.send(message);
+    });
+  });
+  await page.goto(`/courses/${seed.id}/tutor`);
+  await page.getByLabel("Your question").fill("What is the difference between the mean and the median?");
+  await page.getByRole("button", { name: "Ask" }).click();
+  await expect(page.locator(".bubble--tutor").last()).not.toBeEmpty();
+  await page.getByRole("button", { name: "Stop" }).click();
+  await expect(page.getByText("Stopped before the answer was complete.")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Stop" })).toHaveCount(0);
+  await expect.poll(() => cancelled).toBe(true); // the server was told: the BFF cancels the generation
+  await expect(page.getByRole("button", { name: "Ask" })).toBeDisabled(); // no question typed yet
 });

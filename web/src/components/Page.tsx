@@ -1,7 +1,11 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { t } from "../i18n";
 
-/** A page: its title in the tab and as the one h1, focused when the page opens so screen readers start there. */
+// The first page of a visit starts where browsers start (the skip link comes first); after a move within the
+// portal, focus goes to the new page's heading, so screen readers and keyboards start there.
+let firstPage = true;
+
+/** A page: its title in the tab and as the one h1, focused when the portal moves to it. */
 export function Page({ title, lead, actions, children, wide }: {
   title: string;
   lead?: ReactNode;
@@ -14,7 +18,8 @@ export function Page({ title, lead, actions, children, wide }: {
     document.title = t("app.documentTitle", { page: title });
   }, [title]);
   useEffect(() => {
-    heading.current?.focus({ preventScroll: true });
+    if (firstPage) firstPage = false;
+    else heading.current?.focus({ preventScroll: true });
   }, []);
   return (
     <div className={wide ? "page page--wide" : "page"}>
