@@ -15,6 +15,9 @@ export function safeNext(value: string | null): string | null {
   return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : null;
 }
 
+// What browsers and password managers should offer in the password field.
+const AUTOCOMPLETE = { logIn: "current-password", signUp: "new-password" } as const;
+
 interface Payload {
   token: string;
   expiresAt?: string | null;
@@ -97,7 +100,7 @@ export function AccountForm({ mode }: { mode: "logIn" | "signUp" }) {
           type="password"
           value={password}
           onChange={(e) => setPassword(e.target.value)}
-          autoComplete={mode === "logIn" ? "current-password" : "new-password"}
+          autoComplete={AUTOCOMPLETE[mode]}
           hint={mode === "signUp" ? t("account.passwordHint") : undefined}
           required
           maxLength={256}
