@@ -124,7 +124,8 @@ class PortalFiles:
         relative = request.url.path.lstrip("/")
         if relative in ("", INDEX):
             return self.document(request, INDEX, PORTAL_CSP, "Learning Middleware")
-        path = self.file(relative)
+        # HTML only as a document, with its CSP (GraphiQL's page is served at /graphql).
+        path = None if relative.endswith(".html") else self.file(relative)
         if path is not None:
             immutable = relative.startswith("assets/")
             return self._send(

@@ -87,6 +87,7 @@ def test_client_routes_fall_back_to_index(dist, route):
         "/%2e%2e/secret.txt",
         "/assets/%2e%2e/%2e%2e/secret.txt",
         "/.hidden",
+        "/graphiql.html",
     ],
 )
 def test_missing_files_and_paths_outside_the_portal_are_not_found(dist, path):

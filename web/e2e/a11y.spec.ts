@@ -19,12 +19,14 @@ interface Route {
   act?: (page: Page) => Promise<void>;
 }
 
+/** Open the page once (desktop), bring it to its state, then check it at each width. */
 async function check(page: Page, route: Route) {
+  await page.setViewportSize({ width: WIDTHS[0]!.width, height: WIDTHS[0]!.height });
+  await page.goto(route.path);
+  await route.ready(page);
+  if (route.act) await route.act(page);
   for (const size of WIDTHS) {
     await page.setViewportSize({ width: size.width, height: size.height });
-    await page.goto(route.path);
-    await route.ready(page);
-    if (route.act) await route.act(page);
     const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
     const violations = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
     expect(violations, `${route.path} at ${size.name} width`).toEqual([]);
@@ -159,4 +161,21 @@ test("focus is visible and motion stops for those who ask for none", async ({ pa
   });
   expect(motion).toEqual({ duration: expect.any(Number), iterations: "1" });
   expect(motion.duration).toBeLessThan(0.01);
+});
+
+test("at phone width the menu opens, is accessible, and leads to the pages", async ({ page, api, seed }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, await api.signUp("LEARNER", "Mo Bile"));
+  await page.goto("/");
+  const menu = page.getByRole("button", { name: "Menu" });
+  await expect(menu).toHaveAttribute("aria-expanded", "false");
+  await expect(page.getByRole("link", { name: "My learning" })).toBeHidden();
+  await menu.click();
+  await expect(menu).toHaveAttribute("aria-expanded", "true");
+  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  expect(results.violations.map((v) => v.id)).toEqual([]);
+  await page.getByRole("link", { name: "My learning" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "My learning" })).toBeVisible();
+  await expect(menu).toHaveAttribute("aria-expanded", "false"); // closed after moving
+  await expect(page.getByRole("link", { name: seed.title })).toHaveCount(0);
 });
