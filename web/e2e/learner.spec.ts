@@ -39,7 +39,7 @@ test("a learner enrolls, reads, takes the quiz twice, asks the tutor and sees th
     await expect(page.getByText("No quiz taken yet.")).toBeVisible();
     await expect(page.getByText("Take a quiz to see your mastery of each objective.")).toBeVisible();
     const url = page.url();
-    await page.getByRole("link", { name: "Go to the next step" }).click();
+    await page.getByRole("link", { name: "Continue: read “Describing Data”" }).click();
     return url;
   });
 

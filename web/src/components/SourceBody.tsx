@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { ApiFailure, isSessionRefused } from "../api/errors";
 import { fetchCourseFile } from "../api/http";
 import { useSession } from "../api/session";
@@ -69,54 +69,42 @@ export default function SourceBody({ courseId, citation }: { courseId: string; c
 
   if (state.error) return <ErrorNotice error={state.error} onRetry={() => setAttempt((n) => n + 1)} />;
   if (!loaded) return <Loading label={t("source.loading")} />;
-  const download = (
-    <p>
-      <a href={loaded.url} download={citation.fileName}>
-        {t("source.download", { file: citation.fileName })}
-      </a>
-    </p>
-  );
+  const label = t("source.documentLabel", { file: citation.fileName });
+  let body: ReactNode;
   switch (loaded.kind) {
     case "pdf":
-      return (
-        <>
-          <iframe className="source__pdf" src={`${loaded.url}#page=${citation.page || 1}`} title={t("source.pdfTitle", { file: citation.fileName })} />
-          {download}
-        </>
-      );
+      body = <iframe className="source__pdf" src={`${loaded.url}#page=${citation.page || 1}`} title={t("source.pdfTitle", { file: citation.fileName })} />;
+      break;
     case "markdown":
-      return (
-        <>
-          <article className="source__document prose" tabIndex={0} aria-label={t("source.documentLabel", { file: citation.fileName })}>
-            <Markdown source={loaded.text} headingIdPrefix={PREFIX} />
-          </article>
-          {download}
-        </>
-      );
     case "html":
-      return (
-        <>
-          <article className="source__document prose" tabIndex={0} aria-label={t("source.documentLabel", { file: citation.fileName })}>
+      body = (
+        <article className="source__document prose" tabIndex={0} aria-label={label}>
+          {loaded.kind === "markdown" ? (
+            <Markdown source={loaded.text} headingIdPrefix={PREFIX} />
+          ) : (
             <HtmlReader html={loaded.text} headingIdPrefix={PREFIX} />
-          </article>
-          {download}
-        </>
+          )}
+        </article>
       );
+      break;
     case "text":
-      return (
-        <>
-          <pre className="source__document" tabIndex={0} aria-label={t("source.documentLabel", { file: citation.fileName })}>
-            {loaded.text}
-          </pre>
-          {download}
-        </>
+      body = (
+        <pre className="source__document" tabIndex={0} aria-label={label}>
+          {loaded.text}
+        </pre>
       );
+      break;
     default:
-      return (
-        <>
-          <p>{t("source.cannotShow")}</p>
-          {download}
-        </>
-      );
+      body = <p>{t("source.cannotShow")}</p>;
   }
+  return (
+    <>
+      {body}
+      <p>
+        <a href={loaded.url} download={citation.fileName}>
+          {t("source.download", { file: citation.fileName })}
+        </a>
+      </p>
+    </>
+  );
 }

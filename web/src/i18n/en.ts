@@ -235,8 +235,6 @@ export const en = {
   "dashboard.notYours": "You can only see your own dashboard.",
   "dashboard.backToLearning": "Back to my learning",
   "dashboard.progress": "Progress",
-  "dashboard.goNext": "Go to the next step",
-  "dashboard.completeNow": "Mark the module as completed",
   "dashboard.recent": "Recent quiz results",
   "dashboard.noResults": "No quiz taken yet.",
   "dashboard.modules": "Modules",

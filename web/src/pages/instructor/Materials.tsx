@@ -7,6 +7,7 @@ import { ApiFailure, describe, isSessionRefused } from "../../api/errors";
 import { uploadFile } from "../../api/http";
 import { useSession } from "../../api/session";
 import { StateBadge } from "../../components/Badges";
+import { Confirm } from "../../components/Confirm";
 import { Section } from "../../components/Page";
 import { Empty, ErrorNotice, Loading, ProgressBar } from "../../components/Status";
 import {
@@ -212,25 +213,21 @@ export default function Materials({ course }: { course: EditedCourse }) {
                     <td>{dateTime(file.createTime)}</td>
                     <td>
                       {confirming === file.id ? (
-                        <span className="confirm-inline">
-                          <button
-                            type="button"
-                            className="button button--small button--danger"
-                            disabled={removal.fetching}
-                            onClick={async () => {
-                              const result = await remove({ courseId: course.id, fileId: file.id });
-                              if (!result.error) {
-                                setConfirming(null);
-                                reload();
-                              }
-                            }}
-                          >
-                            {t("materials.confirmDelete")}
-                          </button>
-                          <button type="button" className="button button--small button--ghost" onClick={() => setConfirming(null)}>
-                            {t("action.cancel")}
-                          </button>
-                        </span>
+                        <Confirm
+                          compact
+                          label={t("materials.deleteOne", { name: file.name })}
+                          confirmLabel={t("materials.confirmDelete")}
+                          busy={removal.fetching}
+                          error={removal.error}
+                          onCancel={() => setConfirming(null)}
+                          onConfirm={async () => {
+                            const result = await remove({ courseId: course.id, fileId: file.id });
+                            if (!result.error) {
+                              setConfirming(null);
+                              reload();
+                            }
+                          }}
+                        />
                       ) : (
                         <button
                           type="button"
@@ -248,7 +245,6 @@ export default function Materials({ course }: { course: EditedCourse }) {
             </table>
           </TableScroll>
         ) : null}
-        {removal.error ? <ErrorNotice error={removal.error} /> : null}
       </Section>
     </>
   );

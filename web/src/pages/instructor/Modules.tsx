@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState, type DragEvent, type FormEvent } from "react";
 import { useMutation } from "urql";
 import { describe } from "../../api/errors";
+import { Confirm } from "../../components/Confirm";
 import { TextArea, TextField } from "../../components/Form";
 import { Section } from "../../components/Page";
 import { Empty, ErrorNotice } from "../../components/Status";
@@ -240,27 +241,21 @@ export function Modules({ course, onChanged }: { course: EditedCourse; onChanged
               />
             ) : null}
             {deleting === module.id ? (
-              <div className="confirm" role="group" aria-label={t("modules.deleteOne", { title: module.title })}>
-                <p>{t("modules.deleteConfirm", { title: module.title })}</p>
-                <button
-                  type="button"
-                  className="button button--danger"
-                  disabled={removal.fetching}
-                  onClick={async () => {
-                    const result = await remove({ courseId: course.id, moduleId: module.id });
-                    if (!result.error) {
-                      setDeleting(null);
-                      onChanged();
-                    }
-                  }}
-                >
-                  {t("action.delete")}
-                </button>
-                <button type="button" className="button button--ghost" onClick={() => setDeleting(null)}>
-                  {t("action.cancel")}
-                </button>
-                {removal.error ? <p className="field__error">{describe(removal.error)}</p> : null}
-              </div>
+              <Confirm
+                label={t("modules.deleteOne", { title: module.title })}
+                message={t("modules.deleteConfirm", { title: module.title })}
+                confirmLabel={t("action.delete")}
+                busy={removal.fetching}
+                error={removal.error}
+                onCancel={() => setDeleting(null)}
+                onConfirm={async () => {
+                  const result = await remove({ courseId: course.id, moduleId: module.id });
+                  if (!result.error) {
+                    setDeleting(null);
+                    onChanged();
+                  }
+                }}
+              />
             ) : null}
           </li>
         ))}

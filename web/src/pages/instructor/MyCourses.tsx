@@ -1,17 +1,19 @@
-import { useState } from "react";
 import { Link } from "react-router";
 import { useQuery } from "urql";
 import { PublishedBadge } from "../../components/Badges";
 import { Page } from "../../components/Page";
+import { Pager, useCursorPages } from "../../components/Pager";
 import { Empty, ErrorNotice, Loading } from "../../components/Status";
 import { InstructorCoursesDocument } from "../../gql/graphql";
 import { dateTime, t, tn } from "../../i18n";
 import { paths } from "../../paths";
 
 export default function MyCourses() {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const after = cursors[cursors.length - 1] ?? null;
-  const [{ data, error, fetching }, refetch] = useQuery({ query: InstructorCoursesDocument, variables: { first: 20, after } });
+  const pages = useCursorPages();
+  const [{ data, error, fetching }, refetch] = useQuery({
+    query: InstructorCoursesDocument,
+    variables: { first: 20, after: pages.after },
+  });
   const courses = data?.instructorCourses.edges.map((e) => e.node) ?? [];
   const pageInfo = data?.instructorCourses.pageInfo;
   return (
@@ -26,7 +28,7 @@ export default function MyCourses() {
     >
       {!data && fetching ? <Loading /> : null}
       {error && !data ? <ErrorNotice error={error} onRetry={() => refetch({ requestPolicy: "network-only" })} /> : null}
-      {data && !courses.length && cursors.length === 1 ? (
+      {data && !courses.length && pages.page === 1 ? (
         <Empty title={t("teach.empty")}>
           <p>{t("teach.emptyText")}</p>
         </Empty>
@@ -54,21 +56,14 @@ export default function MyCourses() {
           })}
         </ul>
       ) : null}
-      {cursors.length > 1 || pageInfo?.hasNextPage ? (
-        <nav className="pager" aria-label={t("pager.label")}>
-          <button type="button" className="button button--secondary" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-            {t("pager.previous")}
-          </button>
-          <span>{t("pager.page", { page: cursors.length })}</span>
-          <button
-            type="button"
-            className="button button--secondary"
-            disabled={!pageInfo?.hasNextPage}
-            onClick={() => setCursors([...cursors, pageInfo?.endCursor ?? null])}
-          >
-            {t("pager.next")}
-          </button>
-        </nav>
+      {pages.page > 1 || pageInfo?.hasNextPage ? (
+        <Pager
+          label={t("pager.page", { page: pages.page })}
+          hasPrevious={pages.page > 1}
+          hasNext={!!pageInfo?.hasNextPage}
+          onPrevious={pages.back}
+          onNext={() => pages.forward(pageInfo?.endCursor)}
+        />
       ) : null}
     </Page>
   );

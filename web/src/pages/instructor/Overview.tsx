@@ -1,7 +1,8 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { useMutation } from "urql";
-import { describe, hasReason, problemsOf } from "../../api/errors";
+import { hasReason, problemsOf } from "../../api/errors";
+import { Confirm } from "../../components/Confirm";
 import { TextArea, TextField } from "../../components/Form";
 import { Section } from "../../components/Page";
 import { ErrorNotice, Notice } from "../../components/Status";
@@ -107,24 +108,18 @@ function Publishing({ course, onChanged }: { course: EditedCourse; onChanged(): 
       {course.published ? (
         <p className="muted">{t("publish.deleteUnpublishFirst")}</p>
       ) : confirmDelete ? (
-        <div className="confirm" role="group" aria-label={t("publish.deleteTitle")}>
-          <p>{t("publish.deleteConfirm", { title: course.title })}</p>
-          <button
-            type="button"
-            className="button button--danger"
-            disabled={deleting.fetching}
-            onClick={async () => {
-              const result = await remove({ courseId: course.id });
-              if (!result.error) navigate(paths.teach(), { replace: true });
-            }}
-          >
-            {t("publish.delete")}
-          </button>
-          <button type="button" className="button button--ghost" onClick={() => setConfirmDelete(false)}>
-            {t("action.cancel")}
-          </button>
-          {deleting.error ? <p className="field__error">{describe(deleting.error)}</p> : null}
-        </div>
+        <Confirm
+          label={t("publish.deleteTitle")}
+          message={t("publish.deleteConfirm", { title: course.title })}
+          confirmLabel={t("publish.delete")}
+          busy={deleting.fetching}
+          error={deleting.error}
+          onCancel={() => setConfirmDelete(false)}
+          onConfirm={async () => {
+            const result = await remove({ courseId: course.id });
+            if (!result.error) navigate(paths.teach(), { replace: true });
+          }}
+        />
       ) : (
         <button type="button" className="button button--ghost" onClick={() => setConfirmDelete(true)}>
           {t("publish.delete")}

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useClient, useQuery, type OperationResult } from "urql";
 import { Page } from "../../components/Page";
+import { Pager, useCursorPages } from "../../components/Pager";
 import { Empty, ErrorNotice, Loading } from "../../components/Status";
 import { CatalogDocument, type CatalogQuery } from "../../gql/graphql";
 import { t, tn } from "../../i18n";
@@ -81,39 +82,26 @@ function CourseList({ courses }: { courses: CourseCard[] }) {
 }
 
 function Browse() {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const after = cursors[cursors.length - 1] ?? null;
+  const pages = useCursorPages();
   const [{ data, fetching, error }, refetch] = useQuery({
     query: CatalogDocument,
-    variables: { first: PAGE_SIZE, after },
+    variables: { first: PAGE_SIZE, after: pages.after },
   });
   if (!data && fetching) return <Loading label={t("catalog.loading")} />;
   if (error && !data) return <ErrorNotice error={error} onRetry={() => refetch({ requestPolicy: "network-only" })} />;
   const connection = data?.catalog;
   const courses = connection?.edges.map((e) => e.node) ?? [];
-  if (!courses.length && cursors.length === 1) return <Empty title={t("catalog.empty")} />;
+  if (!courses.length && pages.page === 1) return <Empty title={t("catalog.empty")} />;
   return (
     <>
       <CourseList courses={courses} />
-      <nav className="pager" aria-label={t("pager.label")}>
-        <button
-          type="button"
-          className="button button--secondary"
-          disabled={cursors.length === 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          {t("pager.previous")}
-        </button>
-        <span>{t("pager.page", { page: cursors.length })}</span>
-        <button
-          type="button"
-          className="button button--secondary"
-          disabled={!connection?.pageInfo.hasNextPage}
-          onClick={() => setCursors([...cursors, connection?.pageInfo.endCursor ?? null])}
-        >
-          {t("pager.next")}
-        </button>
-      </nav>
+      <Pager
+        label={t("pager.page", { page: pages.page })}
+        hasPrevious={pages.page > 1}
+        hasNext={!!connection?.pageInfo.hasNextPage}
+        onPrevious={pages.back}
+        onNext={() => pages.forward(connection?.pageInfo.endCursor)}
+      />
     </>
   );
 }
@@ -135,20 +123,13 @@ function Results({ query }: { query: string }) {
       </p>
       <CourseList courses={shown} />
       {pages > 1 ? (
-        <nav className="pager" aria-label={t("pager.label")}>
-          <button type="button" className="button button--secondary" disabled={page === 0} onClick={() => setPage(page - 1)}>
-            {t("pager.previous")}
-          </button>
-          <span>{t("pager.pageOf", { page: page + 1, pages })}</span>
-          <button
-            type="button"
-            className="button button--secondary"
-            disabled={page + 1 >= pages}
-            onClick={() => setPage(page + 1)}
-          >
-            {t("pager.next")}
-          </button>
-        </nav>
+        <Pager
+          label={t("pager.pageOf", { page: page + 1, pages })}
+          hasPrevious={page > 0}
+          hasNext={page + 1 < pages}
+          onPrevious={() => setPage(page - 1)}
+          onNext={() => setPage(page + 1)}
+        />
       ) : null}
     </>
   );

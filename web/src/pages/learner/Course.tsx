@@ -4,10 +4,10 @@ import { useMutation, useQuery } from "urql";
 import { describe } from "../../api/errors";
 import { useSession } from "../../api/session";
 import { ModuleStatusBadge } from "../../components/Badges";
+import { Confirm } from "../../components/Confirm";
 import { Page, Section } from "../../components/Page";
 import { ErrorNotice, Loading, Notice, ProgressBar } from "../../components/Status";
 import {
-  CompleteModuleDocument,
   CourseOverviewDocument,
   EnrollDocument,
   LearningObjectivesDocument,
@@ -16,7 +16,7 @@ import {
 } from "../../gql/graphql";
 import { percent, t, tn } from "../../i18n";
 import { paths } from "../../paths";
-import { stepPath, useDashboard, type DashboardData } from "./learning";
+import { NextStep, useDashboard, type DashboardData } from "./learning";
 
 type Course = CourseOverviewQuery["course"];
 
@@ -38,38 +38,6 @@ function Visitor() {
         </p>
       </Notice>
     </Page>
-  );
-}
-
-function NextStep({ course, dashboard, onChanged }: { course: Course; dashboard: DashboardData; onChanged(): void }) {
-  const [completion, complete] = useMutation(CompleteModuleDocument);
-  const step = dashboard.nextStep;
-  if (!step) return null;
-  const to = stepPath(course.id, step.kind, step.moduleId);
-  const title = dashboard.modules.find((m) => m.moduleId === step.moduleId)?.title ?? "";
-  if (step.kind === "COURSE_COMPLETED") return <Notice tone="success">{t("course.completed")}</Notice>;
-  return (
-    <div className="next-step">
-      <p className="next-step__text">{step.message}</p>
-      {step.kind === "COMPLETE_MODULE" && step.moduleId ? (
-        <button
-          type="button"
-          className="button"
-          disabled={completion.fetching}
-          onClick={async () => {
-            const result = await complete({ courseId: course.id, moduleId: step.moduleId! });
-            if (!result.error) onChanged();
-          }}
-        >
-          {t("course.completeModule", { title })}
-        </button>
-      ) : to ? (
-        <Link className="button" to={to}>
-          {step.kind === "READ" ? t("course.continueReading", { title }) : t("course.continueQuiz", { title })}
-        </Link>
-      ) : null}
-      {completion.error ? <ErrorNotice error={completion.error} /> : null}
-    </div>
   );
 }
 
@@ -122,7 +90,7 @@ function LearnerCourse({ course, learnerId }: { course: Course; learnerId: strin
               total: dashboard.modules.length,
             })}
           />
-          <NextStep course={course} dashboard={dashboard} onChanged={refetch} />
+          <NextStep dashboard={dashboard} onChanged={refetch} />
           <p className="actions">
             <Link className="button button--secondary" to={paths.dashboard(learnerId, course.id)}>
               {t("course.openDashboard")}
@@ -155,27 +123,21 @@ function LearnerCourse({ course, learnerId }: { course: Course; learnerId: strin
       {dashboard ? (
         <Section title={t("course.leaveTitle")}>
           {confirming ? (
-            <div className="confirm" role="group" aria-label={t("course.leaveTitle")}>
-              <p>{t("course.leaveConfirm")}</p>
-              <button
-                type="button"
-                className="button button--danger"
-                disabled={leaving.fetching}
-                onClick={async () => {
-                  const result = await unenroll({ courseId: course.id });
-                  if (!result.error) {
-                    setConfirming(false);
-                    refetch();
-                  }
-                }}
-              >
-                {t("course.leave")}
-              </button>
-              <button type="button" className="button button--ghost" onClick={() => setConfirming(false)}>
-                {t("action.cancel")}
-              </button>
-              {leaving.error ? <p className="field__error">{describe(leaving.error)}</p> : null}
-            </div>
+            <Confirm
+              label={t("course.leaveTitle")}
+              message={t("course.leaveConfirm")}
+              confirmLabel={t("course.leave")}
+              busy={leaving.fetching}
+              error={leaving.error}
+              onCancel={() => setConfirming(false)}
+              onConfirm={async () => {
+                const result = await unenroll({ courseId: course.id });
+                if (!result.error) {
+                  setConfirming(false);
+                  refetch();
+                }
+              }}
+            />
           ) : (
             <button type="button" className="button button--ghost" onClick={() => setConfirming(true)}>
               {t("course.leave")}

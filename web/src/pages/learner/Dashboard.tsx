@@ -1,50 +1,18 @@
 import { useState } from "react";
 import { Link, useParams } from "react-router";
-import { useMutation } from "urql";
 import { useSession } from "../../api/session";
 import { ModuleStatusBadge } from "../../components/Badges";
 import { BarChart } from "../../components/Charts";
 import { TableScroll } from "../../components/Table";
 import { Page, Section } from "../../components/Page";
 import { Empty, ErrorNotice, Loading, Notice, ProgressBar } from "../../components/Status";
-import { CompleteModuleDocument } from "../../gql/graphql";
 import { dateTime, percent, t } from "../../i18n";
 import { paths } from "../../paths";
-import { stepPath, useDashboard, type DashboardData } from "./learning";
+import { NextStep, useDashboard } from "./learning";
 import { summary } from "./preferences";
 
 // Objectives charted before "show all" (a course may have hundreds).
 const MASTERY_SHOWN = 24;
-
-function NextStep({ dashboard, onChanged }: { dashboard: DashboardData; onChanged(): void }) {
-  const [completion, complete] = useMutation(CompleteModuleDocument);
-  const step = dashboard.nextStep;
-  if (!step) return null;
-  const to = stepPath(dashboard.courseId, step.kind, step.moduleId);
-  return (
-    <div className="next-step">
-      <p className="next-step__text">{step.message}</p>
-      {step.kind === "COMPLETE_MODULE" && step.moduleId ? (
-        <button
-          type="button"
-          className="button"
-          disabled={completion.fetching}
-          onClick={async () => {
-            const result = await complete({ courseId: dashboard.courseId, moduleId: step.moduleId! });
-            if (!result.error) onChanged();
-          }}
-        >
-          {t("dashboard.completeNow")}
-        </button>
-      ) : to ? (
-        <Link className="button" to={to}>
-          {t("dashboard.goNext")}
-        </Link>
-      ) : null}
-      {completion.error ? <ErrorNotice error={completion.error} /> : null}
-    </div>
-  );
-}
 
 export default function Dashboard() {
   const { learnerId = "", courseId = "" } = useParams();
