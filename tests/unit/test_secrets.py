@@ -73,7 +73,7 @@ ALLOWED_ASSIGNMENTS = {
     ("scripts/bench/portal.py", "PASSWORD"): "throwaway accounts of the portal benchmark's mesh",
     ("web/e2e/api.ts", "PASSWORD"): "throwaway accounts of the browser tests' mesh",
     ("web/src/i18n/en.ts", "account.password"): "a message key: the password field's label",
-    ("web/src/i18n/en.ts", "error.reason.WEAK_PASSWORD"): "a message key: the sentence for a refused password",
+    ("web/src/i18n/en.ts", "error.reason.WEAK_PASSWORD"): "a message key: a refused password's sentence",
     ("web/package-lock.json", "password"): "an npm package named @inquirer/password, and its version range",
 }
 
