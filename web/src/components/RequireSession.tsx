@@ -7,8 +7,9 @@ import { Page } from "./Page";
 
 /** Pages for one role: anonymous visitors log in first (and come back); the other role is told why not. */
 export function RequireSession({ role, children }: { role: Role; children: ReactNode }) {
-  const { session } = useSession();
+  const { session, expiredAt } = useSession();
   const location = useLocation();
+  if (!session && expiredAt !== null) return null; // the session just ended: the layout goes to log-in
   if (!session) {
     const next = encodeURIComponent(location.pathname + location.search);
     return <Navigate to={`/login?next=${next}`} replace />;
