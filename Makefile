@@ -1,4 +1,5 @@
-# Two commands set up a fresh machine: `make demo` and `make test`. Both create .venv themselves.
+# Two commands set up a fresh machine: `make demo` and `make test`. Both create .venv themselves, and build the
+# portal (web/, Node 20+) from its lockfile when its sources changed.
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
@@ -7,7 +8,8 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: venv test test-unit test-integration test-e2e test-fast test-slow lint protos up demo clean k8s-tools k8s-lint
+.PHONY: venv test test-unit test-integration test-e2e test-fast test-slow test-web lint web web-schema web-lint \
+	screenshots protos up demo clean k8s-tools k8s-lint
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,13 +21,39 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The portal: node_modules from the committed lockfile (browsers are never downloaded: the tests drive the
+# system's Chromium), then a build whenever a source, the schema or the lockfile changed.
+WEB_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/graphiql.html \
+	web/vite.config.ts web/tsconfig.json web/schema.graphql
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+web/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run --silent build
+
+web: web/dist/index.html
+
+# After a change to the BFF's GraphQL schema: export it and regenerate the portal's typed documents.
+web-schema: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python scripts/gen_web_schema.py
+	cd web && npm run --silent codegen
+
+web-lint: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python scripts/gen_web_schema.py --check
+	cd web && npm run --silent codegen:check && npm run --silent typecheck && npm run --silent check-strings
+
 # Test tiers: tests/conftest.py marks every test by its directory (unit: tests/unit and tests/k8s, no servers;
 # integration: real gRPC servers and databases; e2e: through GraphQL); `slow` marks the long fault, fuzz and
-# soak runs. `make test` runs them all, as CI does.
+# soak runs. `make test` runs them all, as CI does: the Python suite, then the browser suite (Playwright
+# against the real mesh); it fails when either fails.
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
 
-test: $(STAMP)
-	$(PYTEST)
+test: $(STAMP) web
+	status=0; $(PYTEST) || status=$$?; \
+	$(MAKE) --no-print-directory test-web || status=$$?; exit $$status
 
 test-unit test-integration test-e2e test-slow: test-%: $(STAMP)
 	$(PYTEST) -m $*
@@ -33,7 +61,14 @@ test-unit test-integration test-e2e test-slow: test-%: $(STAMP)
 test-fast: $(STAMP)
 	$(PYTEST) -m "not slow"
 
-lint: $(STAMP) k8s-lint
+test-web: $(STAMP) web
+	cd web && npx playwright test --project=portal
+
+# The README's screenshots (docs/screenshots/), taken from a mesh started for the purpose.
+screenshots: $(STAMP) web
+	cd web && npx playwright test --project=screenshots
+
+lint: $(STAMP) k8s-lint web-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/buf lint
@@ -57,11 +92,12 @@ k8s-lint: $(K8S_STAMP)
 protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py
 
-up: $(STAMP)
+up: $(STAMP) web
+	@echo "The portal: http://127.0.0.1:$${BFF_PORT:-8000}/ (once the services below are ready)"
 	$(BIN)/python -m devkit up
 
-demo: $(STAMP)
+demo: $(STAMP) web
 	$(BIN)/python -m devkit demo
 
 clean:
-	rm -rf $(VENV) .lmw .pytest_cache
+	rm -rf $(VENV) .lmw .pytest_cache web/node_modules web/dist web/test-results

@@ -1,5 +1,6 @@
 """The Starlette app: GraphQL over HTTP (queries, mutations, multipart uploads) and websockets
-(graphql-transport-ws and graphql-ws), GraphiQL at /graphql, /healthz and /readyz."""
+(graphql-transport-ws and graphql-ws), GraphiQL at /graphql, /healthz and /readyz, and the portal
+(bff/portal.py): its files at /, course files for its source viewer at /api/course-files/."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
@@ -27,6 +29,7 @@ from strawberry.types.unset import UNSET
 from bff.clients import Clients
 from bff.config import BffSettings
 from bff.context import BffContext, bearer_token
+from bff.portal import PortalFiles, WithExplorer, course_file
 from bff.schema import build_schema
 from lmw_common.logs import configure_logging, new_request_id, request_id_var
 from lmw_common.runtime import freeze_startup_objects
@@ -245,11 +248,12 @@ def create_app(settings: BffSettings | None = None, clients: Clients | None = No
     settings = settings or BffSettings()
     clients = clients or Clients(settings)
     schema = build_schema(settings)
+    portal = PortalFiles(Path(settings.portal_dir) if settings.portal_dir else None)
     graphql = BffGraphQL(
         schema,
         clients,
         settings,
-        graphql_ide="graphiql" if settings.graphiql else None,
+        graphql_ide=None,  # GraphiQL comes from the portal's build (Strawberry's page loads it from a CDN)
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
         multipart_uploads_enabled=True,
         allowed_origins=list(settings.allowed_origins),
@@ -276,10 +280,16 @@ def create_app(settings: BffSettings | None = None, clients: Clients | None = No
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                WithExplorer(graphql, portal) if settings.graphiql else graphql,
+                methods=["GET", "POST"],
+            ),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/api/course-files/{course_id}/{file_id}", course_file, methods=["GET"]),
+            Mount("/", portal),
         ],
         lifespan=lifespan,
     )

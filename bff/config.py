@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from lmw_common.config import ServiceSettings
 
 MIB = 1024 * 1024
+# The portal's build output in a source checkout (`make web` writes it); images set BFF_PORTAL_DIR.
+CHECKOUT_PORTAL_DIR = Path(__file__).resolve().parent.parent / "web" / "dist"
 
 
 class BffSettings(ServiceSettings):
@@ -51,8 +55,10 @@ class BffSettings(ServiceSettings):
     access_log: bool = False
     # A request that takes at least this many milliseconds is logged as slow.
     slow_request_ms: float = Field(1000.0, gt=0)
-    # Serve GraphiQL at GET /graphql (text/html).
+    # Serve GraphiQL at GET /graphql (text/html); its assets come with the portal's build.
     graphiql: bool = True
+    # The built portal (web/dist), served at / with GraphiQL's assets; empty: serve no portal.
+    portal_dir: str = str(CHECKOUT_PORTAL_DIR)
     # Browser origins allowed to call the API from another origin (CORS and websockets), as a JSON list,
     # e.g. ["https://app.example.com"]; "*" allows any. Empty: same origin only.
     allowed_origins: list[str] = Field(default_factory=list)

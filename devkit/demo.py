@@ -186,8 +186,13 @@ class Demo:
         self.out.line("")
         self.out.line(self.out.paint(f"Demo finished in {time.monotonic() - self.started:.1f} s.", "1;32"))
         self.out.line(
-            f"GraphiQL: {self.graphql_url}  (sign in with the accounts above, password {DEMO_PASSWORD})"
+            f"Portal:   {self.graphql_url.removesuffix('/graphql')}/  (KEEP=1 make demo keeps it running)"
         )
+        self.out.line(
+            f"Accounts: instructor-{run_id}@demo.example.com, learner-{run_id}@demo.example.com; "
+            f"password {DEMO_PASSWORD}"
+        )
+        self.out.line(f"GraphiQL: {self.graphql_url}")
 
     async def instructor_part(self, anonymous: GraphQLClient, run_id: str) -> tuple[str, list[str], dict]:
         self.step("An instructor signs up")

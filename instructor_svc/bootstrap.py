@@ -76,6 +76,7 @@ async def compose(settings: InstructorSettings, runtime: Runtime) -> AsyncIterat
             objective_timeout_s=settings.objective_call_timeout_s,
             watch_timeout_s=settings.watch_timeout_s,
         )
+        learners = LearnerClient(channels[1])
         files = Files(
             access,
             repo,
@@ -83,6 +84,7 @@ async def compose(settings: InstructorSettings, runtime: Runtime) -> AsyncIterat
             jobs_store,
             BlobStore(settings.blob_root),
             sme,
+            learners,
             max_upload_bytes=settings.max_upload_bytes,
             reconcile_timeout_s=settings.reconcile_call_timeout_s,
             max_verifications=settings.max_concurrent_verifications,
@@ -117,7 +119,7 @@ async def compose(settings: InstructorSettings, runtime: Runtime) -> AsyncIterat
                 stale_after_s=settings.job_stale_after_s,
                 poll_s=settings.watch_poll_s,
             ),
-            analytics=Analytics(access, repo, LearnerClient(channels[1])),
+            analytics=Analytics(access, repo, learners),
         )
         background = await app.start(settings.reconcile_interval_s)
         yield app

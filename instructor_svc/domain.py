@@ -198,6 +198,7 @@ class ModuleAnalytics:
     completion_rate: float = 0.0
     attempt_count: int = 0
     average_score: float = 0.0
+    passed_attempt_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,8 @@ ACCESS = {
     "UploadCourseFile": Access.INSTRUCTOR,
     "ListCourseFiles": Access.INSTRUCTOR,
     "DeleteCourseFile": Access.INSTRUCTOR,
-    "ReadCourseFile": Access.INTERNAL,
+    # Services, the owner, and learners enrolled in the published course (checked in the use case).
+    "ReadCourseFile": Access.AUTHENTICATED,
     "GetIndexingStatus": Access.INSTRUCTOR,
     "GenerateLearningObjectives": Access.INSTRUCTOR,
     # Owner and services; learners too for published courses.
@@ -295,7 +296,7 @@ class InstructorServicer(pb_grpc.InstructorServiceServicer):
         return pb.DeleteCourseFileResponse()
 
     async def ReadCourseFile(self, request, context):
-        file, chunks = await self._app.files.read(request.course_id, request.file_id)
+        file, chunks = await self._app.files.read(require_principal(), request.course_id, request.file_id)
         yield pb.ReadCourseFileResponse(file=file_pb(file))
         async for data in chunks:
             yield pb.ReadCourseFileResponse(data=data)

@@ -28,6 +28,7 @@ from bff.schema.types import (
     ModuleObjectives,
     Preferences,
     Quiz,
+    QuizAttempt,
     TutorMessage,
     User,
 )
@@ -160,6 +161,29 @@ class Query:
             )
         )
         return Quiz.from_pb(response.quiz)
+
+    @strawberry.field(
+        description="The learner's own quiz attempts in a course (or one module), newest first."
+    )
+    async def quiz_attempts(
+        self,
+        info: Info,
+        course_id: strawberry.ID,
+        module_id: strawberry.ID | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[QuizAttempt]:
+        async def fetch(size: int, token: str):
+            page = await unary(
+                clients(info).learner.ListQuizAttempts(
+                    lpb.ListQuizAttemptsRequest(
+                        course_id=course_id, module_id=module_id or "", page_size=size, page_token=token
+                    )
+                )
+            )
+            return page.attempts, page.next_page_token
+
+        return await fetch_connection(first, after, fetch, QuizAttempt.from_pb)
 
     @strawberry.field(description="The learner's preferences in a course (defaults until set).")
     async def preferences(self, info: Info, course_id: strawberry.ID) -> Preferences:

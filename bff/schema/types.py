@@ -648,6 +648,35 @@ class QuizResult:
 
 
 @strawberry.type
+class QuizAttempt:
+    """A submitted quiz attempt of the caller (answers and their grading stay with the result itself)."""
+
+    id: strawberry.ID
+    course_id: strawberry.ID
+    module_id: strawberry.ID
+    quiz_id: strawberry.ID
+    score: float
+    passed: bool
+    correct_count: int
+    question_count: int
+    submit_time: datetime | None
+
+    @staticmethod
+    def from_pb(m: lpb.QuizAttempt) -> QuizAttempt:
+        return QuizAttempt(
+            id=strawberry.ID(m.id),
+            course_id=strawberry.ID(m.course_id),
+            module_id=strawberry.ID(m.module_id),
+            quiz_id=strawberry.ID(m.quiz_id),
+            score=m.score,
+            passed=m.passed,
+            correct_count=sum(r.correct for r in m.results),
+            question_count=len(m.results),
+            submit_time=_time(m, "submit_time"),
+        )
+
+
+@strawberry.type
 class CompleteModuleResult:
     next_module_id: strawberry.ID | None
     course_completed: bool
@@ -789,6 +818,7 @@ class ModuleAnalytics:
     completion_rate: float
     attempt_count: int
     average_score: float
+    passed_attempt_count: int = strawberry.field(description="Attempts that reached the pass mark.")
 
 
 @strawberry.type
@@ -840,6 +870,7 @@ class CourseAnalytics:
                     completion_rate=x.completion_rate,
                     attempt_count=x.attempt_count,
                     average_score=x.average_score,
+                    passed_attempt_count=x.passed_attempt_count,
                 )
                 for x in m.modules
             ],

@@ -1,4 +1,5 @@
-"""Client of learner_svc for analytics: every learner's progress and every quiz attempt of a course."""
+"""Client of learner_svc: every learner's progress and every quiz attempt of a course (analytics), and whether
+one learner is enrolled (who may open a course file)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import grpc
 from instructor_svc.domain import AnswerFact, AttemptFact, LearnerFact, ModuleFact
 from lmw.learner.v1 import learner_service_pb2 as lpb
 from lmw.learner.v1 import learner_service_pb2_grpc as lpb_grpc
-from lmw_common.errors import from_rpc_error
+from lmw_common.errors import NotFound, from_rpc_error
 from lmw_common.protoconv import from_timestamp
 
 PAGE_SIZE = 200
@@ -18,6 +19,18 @@ PAGE_SIZE = 200
 class LearnerClient:
     def __init__(self, channel: grpc.aio.Channel) -> None:
         self._stub = lpb_grpc.LearnerServiceStub(channel)
+
+    async def is_enrolled(self, learner_id: str, course_id: str) -> bool:
+        try:
+            response = await self._stub.GetCourseProgress(
+                lpb.GetCourseProgressRequest(learner_id=learner_id, course_id=course_id)
+            )
+        except grpc.aio.AioRpcError as exc:
+            error = from_rpc_error(exc)
+            if isinstance(error, NotFound):  # NOT_ENROLLED: never enrolled
+                return False
+            raise error from exc
+        return response.progress.enrollment.state == lpb.ENROLLMENT_STATE_ACTIVE
 
     async def course_progress(self, course_id: str) -> AsyncIterator[LearnerFact]:
         token = ""

@@ -90,6 +90,7 @@ class Analytics:
                     done_by_learner[fact.learner_id].add(m.module_id)
 
         attempts: Counter[str] = Counter()
+        passed: Counter[str] = Counter()
         score_sum: defaultdict[str, float] = defaultdict(float)
         buckets = [0] * BUCKETS
         answers: Counter[str] = Counter()
@@ -100,7 +101,9 @@ class Analytics:
             attempts[a.module_id] += 1
             score_sum[a.module_id] += a.score
             buckets[_bucket(a.score)] += 1
-            if not a.passed:
+            if a.passed:
+                passed[a.module_id] += 1
+            else:
                 failed[(a.learner_id, a.module_id)] += 1
             last_activity[a.learner_id] = _later(last_activity.get(a.learner_id), a.submitted_at)
             for answer in a.answers:
@@ -118,6 +121,7 @@ class Analytics:
                 completion_rate=completed[m.id] / enrolled if enrolled else 0.0,
                 attempt_count=attempts[m.id],
                 average_score=score_sum[m.id] / attempts[m.id] if attempts[m.id] else 0.0,
+                passed_attempt_count=passed[m.id],
             )
             for m in course.modules
         ]

@@ -1,4 +1,4 @@
-"""Course files: streaming upload, listing, deletion, internal read-back, and the indexing status.
+"""Course files: streaming upload, listing, deletion, read-back, and the indexing status.
 
 Upload flow: ownership check and name sanitizing before any byte is read; the stream goes to a temp file in
 the course's blob directory while its size is counted (the upload is cut off as soon as it passes the limit)
@@ -49,6 +49,7 @@ from lmw_common.errors import (
     Internal,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     ResourceExhausted,
     Unavailable,
 )
@@ -218,6 +219,12 @@ def _too_large(limit: int) -> ResourceExhausted:
     )
 
 
+class Enrollments(Protocol):
+    """Whether a learner is actively enrolled in a course (learner_svc owns enrollments)."""
+
+    async def is_enrolled(self, learner_id: str, course_id: str) -> bool: ...
+
+
 class Files:
     def __init__(
         self,
@@ -227,6 +234,7 @@ class Files:
         jobs: IngestJobs,
         blobs: BlobStore,
         sme: Indexer,
+        enrollments: Enrollments,
         *,
         max_upload_bytes: int,
         reconcile_timeout_s: float,
@@ -240,6 +248,7 @@ class Files:
         self._jobs = jobs
         self._blobs = blobs
         self._sme = sme
+        self._enrollments = enrollments
         self._max_bytes = max_upload_bytes
         self._reconcile_timeout_s = reconcile_timeout_s
         self._verify_slots = asyncio.Semaphore(max_verifications)
@@ -472,13 +481,19 @@ class Files:
         await self._blobs.delete(course.id, file_id)
         await self._repo.materials_changed(course.id, now())
 
-    async def read(self, course_id: str, file_id: str) -> tuple[CourseFile, AsyncIterator[bytes]]:
-        """Internal: the file's metadata and its bytes in 256 KiB chunks."""
-        course_id = v.identifier(course_id, "course_id")
-        file = await self._files.get(course_id, v.identifier(file_id, "file_id"))
-        if file is None or not await self._blobs.exists(course_id, file.id):
+    async def read(
+        self, caller: Principal, course_id: str, file_id: str
+    ) -> tuple[CourseFile, AsyncIterator[bytes]]:
+        """The file's metadata and its bytes in 256 KiB chunks, for services (sme_svc ingests it), the course's
+        owner, and a learner actively enrolled in the published course (opening a cited source). Files are
+        looked up only after that: a learner who is not enrolled learns nothing but what the catalog shows."""
+        course = await self._access.readable(caller, course_id)
+        if caller.role == "learner" and not await self._enrollments.is_enrolled(caller.subject, course.id):
+            raise PermissionDenied("only learners enrolled in this course can open its files", "NOT_ENROLLED")
+        file = await self._files.get(course.id, v.identifier(file_id, "file_id"))
+        if file is None or not await self._blobs.exists(course.id, file.id):
             raise NotFound("file not found", "FILE_NOT_FOUND")
-        return file, self._blobs.read(course_id, file.id, READ_CHUNK_BYTES)
+        return file, self._blobs.read(course.id, file.id, READ_CHUNK_BYTES)
 
     async def delete_course_files(self, course_id: str, has_files: bool) -> None:
         """Everything of a course's files: the index in sme_svc first (may raise UNAVAILABLE), then ours."""

@@ -191,6 +191,12 @@ ROWS: list[Row] = [
         ENROLLED,
     ),
     Row(
+        "Query.quizAttempts",
+        "query($c: ID!, $m: ID!) { quizAttempts(courseId: $c, moduleId: $m) { edges { node { score } } } }",
+        CM,
+        ANY_LEARNER,  # a learner's own attempts (none where not enrolled)
+    ),
+    Row(
         "Query.preferences",
         "query($c: ID!) { preferences(courseId: $c) { detailLevel } }",
         lambda w: {"c": w.c.id},

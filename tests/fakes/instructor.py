@@ -511,6 +511,16 @@ class FakeSme:
         return self.drafts[:count]
 
 
+class FakeEnrollments:
+    """learner_svc's enrollments, as instructor_svc asks about them: the (learner, course) pairs enrolled."""
+
+    def __init__(self) -> None:
+        self.active: set[tuple[str, str]] = set()
+
+    async def is_enrolled(self, learner_id: str, course_id: str) -> bool:
+        return (learner_id, course_id) in self.active
+
+
 class Instructor:
     """instructor_svc's use cases over the fakes above, wired as bootstrap.compose wires the real ones."""
 
@@ -520,6 +530,7 @@ class Instructor:
         self.jobs = FakeJobs()
         self.blobs = FakeBlobs()
         self.sme = FakeSme()
+        self.enrollments = FakeEnrollments()
         access = CourseAccess(self.courses)
         self.file_cases = Files(
             access,
@@ -528,6 +539,7 @@ class Instructor:
             self.jobs,
             self.blobs,
             self.sme,
+            self.enrollments,
             max_upload_bytes=MAX_UPLOAD_BYTES,
             reconcile_timeout_s=1.0,
             max_verifications=2,

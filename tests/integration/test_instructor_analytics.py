@@ -145,6 +145,7 @@ async def test_course_analytics(mesh, service_token):
     )
     assert first.completion_rate == pytest.approx(0.25)
     assert (first.attempt_count, first.average_score) == (3, pytest.approx(0.5))
+    assert (first.passed_attempt_count, second.passed_attempt_count) == (1, 1)
     assert (second.started_count, second.completed_count, second.attempt_count) == (1, 1, 1)
     assert second.average_score == pytest.approx(1.0)
     assert [b.count for b in report.score_distribution] == [0, 0, 1, 0, 1, 0, 0, 0, 0, 2]

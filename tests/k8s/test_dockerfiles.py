@@ -56,7 +56,8 @@ def test_dockerfile_structure(name):
     env = " ".join(arg for op, arg in runtime if op == "ENV")
     assert "HOME=/tmp" in env, "HOME must be writable on a read-only root filesystem"
     copies = [arg for op, arg in runtime if op == "COPY"]
-    assert copies == ["--from=build /opt/venv /opt/venv"], "the runtime stage takes only the venv"
+    portal = ["--from=web /web/dist /opt/portal"] if name == "bff" else []  # the built web portal
+    assert copies == ["--from=build /opt/venv /opt/venv", *portal], "the runtime stage takes only the venv"
     runs = " ".join(arg for op, arg in steps if op == "RUN")
     if name == "sme-cpu":
         assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in runs
@@ -65,6 +66,18 @@ def test_dockerfile_structure(name):
         assert "'.[gpu]'" in runs and "torch" not in runs, "vLLM brings its own torch"
     else:
         assert "torch" not in runs and "pip install ." in runs and "[" not in runs
+
+
+def test_the_bff_image_builds_and_serves_the_portal():
+    steps = instructions("bff")
+    stages = [arg for op, arg in steps if op == "FROM"]
+    assert stages[0] == "node:20-bookworm-slim AS web"
+    web = steps[: next(i for i, (op, arg) in enumerate(steps) if op == "FROM" and arg.endswith("AS build"))]
+    runs = [arg for op, arg in web if op == "RUN"]
+    assert runs == ["npm ci", "npm run build"], "the portal is built from the committed lockfile"
+    assert any(op == "ENV" and "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1" in arg for op, arg in web)
+    env = " ".join(arg for op, arg in steps if op == "ENV")
+    assert "BFF_PORTAL_DIR=/opt/portal" in env
 
 
 def test_dockerignore_keeps_the_context_small():

@@ -28,6 +28,7 @@ QUERIES = [
     "dashboard",
     "moduleContent",
     "quiz",
+    "quizAttempts",
     "tutorHistory",
     "instructorCourses",
     "courseFiles",

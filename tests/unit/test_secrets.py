@@ -70,6 +70,11 @@ ALLOWED_ASSIGNMENTS = {
     ("devkit/demo.py", "DEMO_PASSWORD"): "the demo learner/instructor of a local dev mesh",
     ("devkit/__init__.py", "PASSWORD"): "throwaway accounts of test, fuzz and soak meshes",
     ("scripts/bench/serving.py", "PASSWORD"): "throwaway accounts of a local benchmark mesh",
+    ("scripts/bench/portal.py", "PASSWORD"): "throwaway accounts of the portal benchmark's mesh",
+    ("web/e2e/api.ts", "PASSWORD"): "throwaway accounts of the browser tests' mesh",
+    ("web/src/i18n/en.ts", "account.password"): "a message key: the password field's label",
+    ("web/src/i18n/en.ts", "error.reason.WEAK_PASSWORD"): "a message key: a refused password's sentence",
+    ("web/package-lock.json", "password"): "an npm package named @inquirer/password, and its version range",
 }
 
 

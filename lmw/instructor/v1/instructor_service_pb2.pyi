@@ -545,7 +545,7 @@ class WatchJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[_common_pb2.Job, _Mapping]] = ...) -> None: ...
 
 class ModuleAnalytics(_message.Message):
-    __slots__ = ("module_id", "title", "started_count", "completed_count", "completion_rate", "attempt_count", "average_score")
+    __slots__ = ("module_id", "title", "started_count", "completed_count", "completion_rate", "attempt_count", "average_score", "passed_attempt_count")
     MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     STARTED_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -553,6 +553,7 @@ class ModuleAnalytics(_message.Message):
     COMPLETION_RATE_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_COUNT_FIELD_NUMBER: _ClassVar[int]
     AVERAGE_SCORE_FIELD_NUMBER: _ClassVar[int]
+    PASSED_ATTEMPT_COUNT_FIELD_NUMBER: _ClassVar[int]
     module_id: str
     title: str
     started_count: int
@@ -560,7 +561,8 @@ class ModuleAnalytics(_message.Message):
     completion_rate: float
     attempt_count: int
     average_score: float
-    def __init__(self, module_id: _Optional[str] = ..., title: _Optional[str] = ..., started_count: _Optional[int] = ..., completed_count: _Optional[int] = ..., completion_rate: _Optional[float] = ..., attempt_count: _Optional[int] = ..., average_score: _Optional[float] = ...) -> None: ...
+    passed_attempt_count: int
+    def __init__(self, module_id: _Optional[str] = ..., title: _Optional[str] = ..., started_count: _Optional[int] = ..., completed_count: _Optional[int] = ..., completion_rate: _Optional[float] = ..., attempt_count: _Optional[int] = ..., average_score: _Optional[float] = ..., passed_attempt_count: _Optional[int] = ...) -> None: ...
 
 class ScoreBucket(_message.Message):
     __slots__ = ("lower", "upper", "count")

@@ -1,0 +1,5 @@
+import { AccountForm } from "./Account";
+
+export default function LogIn() {
+  return <AccountForm mode="logIn" />;
+}

@@ -1,0 +1,5 @@
+import { AccountForm } from "./Account";
+
+export default function SignUp() {
+  return <AccountForm mode="signUp" />;
+}
