@@ -9,9 +9,10 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from devkit import PASSWORD, SAMPLE_COURSE
+from devkit.inprocess import sign_up_learner
 from lmw.instructor.v1 import instructor_service_pb2 as ipb
 from lmw.learner.v1 import learner_service_pb2 as lpb
-from tests.integration.mesh import PASSWORD, SAMPLE_COURSE, sign_up_learner
 
 pytest.importorskip("orchestrator_svc.bootstrap")
 
