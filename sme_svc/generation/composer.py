@@ -24,10 +24,9 @@ import numpy as np
 from lmw_common.preferences import Preferences
 from sme_svc.domain import Generated, Objective
 from sme_svc.generation.material import Material, is_example, is_procedural, is_task
-from sme_svc.generation.objective_builder import clause
 from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix, mmr
 from sme_svc.generation.terms import Term, terms_in
-from sme_svc.generation.text import Block, Sentence, content_words, split_long_sentence, strip_inline
+from sme_svc.generation.text import Block, Sentence, clause, content_words, split_long_sentence, strip_inline
 
 SENTENCES_PER_OBJECTIVE = {"brief": 2, "moderate": 4, "detailed": 6}
 GOING_DEEPER_SENTENCES = 4

@@ -17,7 +17,7 @@ from typing import TypeVar
 import numpy as np
 
 from lmw_common.preferences import Preferences
-from sme_svc.domain import Chunk, Generated, Hit, Objective, QuizItem
+from sme_svc.domain import Chunk, Generated, Hit, Objective, ObjectiveDrafts, QuizItem
 from sme_svc.generation.base import Encode, GenerationFailed
 from sme_svc.generation.composer import Citations, Composer
 from sme_svc.generation.conversation import (
@@ -29,11 +29,11 @@ from sme_svc.generation.conversation import (
     referenced_item,
 )
 from sme_svc.generation.material import Material, analyze
-from sme_svc.generation.objective_builder import build_objectives
+from sme_svc.generation.objective_builder import build_objectives, concepts
 from sme_svc.generation.quiz_builder import Draft, candidate_drafts, schedule, shuffled_window, to_item
 from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix, mmr
 from sme_svc.generation.text import Sentence, normalize
-from sme_svc.generation.validation import validate_objectives, validate_quiz
+from sme_svc.generation.validation import shortfall, validate_objectives, validate_quiz
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,7 +67,7 @@ class ExtractiveGenerator:
         chunks: Sequence[Chunk],
         count: int = 5,
         avoid: Sequence[str] = (),
-    ) -> list[Objective]:
+    ) -> ObjectiveDrafts:
         return await self._offload(
             self._objectives, module_title, module_description, list(chunks), count, list(avoid)
         )
@@ -81,7 +81,8 @@ class ExtractiveGenerator:
             log.info("objective drafts dropped", extra={"dropped": dropped})
         if not valid:
             raise GenerationFailed(f"no acceptable objective for module {title!r}: {dropped[:3]}")
-        return valid[:count]
+        topics = [c.name for c in concepts(material)]
+        return ObjectiveDrafts(valid[:count], shortfall(len(valid[:count]), count, dropped, topics))
 
     # ------------------------------------------------------------------ content
 
@@ -124,6 +125,7 @@ class ExtractiveGenerator:
         count: int = 5,
         focus_objective_ids: Sequence[str] = (),
         seed: int = 0,
+        seen_questions: Sequence[str] = (),
     ) -> list[QuizItem]:
         return await self._offload(
             self._quiz, list(objectives), dict(chunks_by_objective), count, list(focus_objective_ids), seed

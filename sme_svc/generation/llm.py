@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 import numpy as np
 
 from lmw_common.preferences import Preferences
-from sme_svc.domain import Chunk, Generated, Hit, Objective, QuizItem
+from sme_svc.domain import Chunk, Generated, Hit, Objective, ObjectiveDrafts, QuizItem
 from sme_svc.generation import prompts
 from sme_svc.generation.base import Encode, GenerationFailed
 from sme_svc.generation.conversation import (
@@ -25,7 +25,7 @@ from sme_svc.generation.conversation import (
 )
 from sme_svc.generation.ranking import EmbeddingCache
 from sme_svc.generation.text import chunk_sentences
-from sme_svc.generation.validation import validate_objectives, validate_quiz
+from sme_svc.generation.validation import shortfall, validate_objectives, validate_quiz
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class LLMGenerator(ABC):
         chunks: Sequence[Chunk],
         count: int = 5,
         avoid: Sequence[str] = (),
-    ) -> list[Objective]:
+    ) -> ObjectiveDrafts:
         sources = prompts.number_sources(chunks)
         chunk_by_id = {s.chunk.id: s.chunk for s in sources}
         accepted: list[Objective] = []
@@ -99,7 +99,7 @@ class LLMGenerator(ABC):
             raise GenerationFailed(
                 f"no acceptable objective after {1 + self.max_regenerations} attempts: {feedback[:3]}"
             )
-        return accepted[:count]
+        return ObjectiveDrafts(accepted[:count], shortfall(len(accepted[:count]), count, feedback))
 
     # ------------------------------------------------------------------ quiz
 
@@ -111,6 +111,7 @@ class LLMGenerator(ABC):
         count: int = 5,
         focus_objective_ids: Sequence[str] = (),
         seed: int = 0,
+        seen_questions: Sequence[str] = (),
     ) -> list[QuizItem]:
         sources = prompts.number_sources([c for chunks in chunks_by_objective.values() for c in chunks])
         number_of = {s.chunk.id: s.number for s in sources}

@@ -11,9 +11,49 @@ import numpy as np
 from sme_svc.domain import Chunk
 from sme_svc.generation.ranking import EmbeddingCache, centrality, cosine_matrix
 from sme_svc.generation.terms import Definition, Term, extract_terms, find_definitions
-from sme_svc.generation.text import Block, Sentence, chunk_sentences, code_blocks, words_of
+from sme_svc.generation.text import (
+    Block,
+    Sentence,
+    chunk_sentences,
+    clause,
+    code_blocks,
+    strip_inline,
+    words_of,
+)
 
 _EXAMPLE_CUE = re.compile(r"(\bfor example\b|\bfor instance\b|\be\.g\.|\bex:)", re.IGNORECASE)
+_SETUP = re.compile(
+    r"^(ex\b|example\b|suppose|consider|imagine|assume|let's|let us|say\b|in this example|here\b)"
+    r"|\b(may want to|wants to|would like to|is asked to)\b",
+    re.IGNORECASE,
+)
+_FORMULA = re.compile(
+    r"(\s=\s|\b(equals?|divided by|multiplied by|times the|square root|sum of|product of|formula|"
+    r"is calculated|is computed|calculated (?:as|by)|computed (?:as|by)|average of|ratio of|plus or minus)\b)",
+    re.IGNORECASE,
+)
+_CONTRAST = re.compile(
+    r"\b(unlike|whereas|in contrast|instead of|compared (?:with|to)|differs? from|difference between|"
+    r"rather than|versus|vs\.|on the other hand)\b",
+    re.IGNORECASE,
+)
+_CLASSIFICATION = re.compile(
+    r"\b(types of|kinds of|categories|classified|classify|divided into|falls? into|(?:two|three|four) (?:main )?"
+    r"(?:types|kinds|categories|groups))\b",
+    re.IGNORECASE,
+)
+_PROCESS = re.compile(
+    r"\b(first|then|next|finally|step|steps|process|until|each time|in turn|afterwards|repeats?|causes?|"
+    r"leads? to|results? in)\b",
+    re.IGNORECASE,
+)
+# "X can be used to Y", "X is used to Y", "X lets you Y", "X allows the programmer to Y"
+_USED_TO = re.compile(r"^(?P<x>.{2,60}?)\s+(?:can|could|may)?\s*(?:be|is|are)\s+used\s+to\s+(?P<y>.+)$", re.I)
+_LETS = re.compile(
+    r"^(?P<x>.{2,60}?)\s+(?:lets|allows|enables|helps)\s+(?:(?:you|us|programmers?|the programmer|users?)\s+)?"
+    r"(?:to\s+)?(?P<y>[a-z].+)$",
+    re.IGNORECASE,
+)
 _STEP_CUE = re.compile(r"^(first|second|third|then|next|finally|after that|to [a-z]+\b.*,)", re.IGNORECASE)
 _IMPERATIVE = frozenset(
     """add apply avoid build call check choose compare compute create define enter find follow initialize
@@ -54,6 +94,55 @@ def analyze(chunks: Sequence[Chunk], embed: EmbeddingCache) -> Material:
         code=code_blocks(ordered),
         chunk_by_id={c.id: c for c in ordered},
     )
+
+
+def is_setup(sentence: Sentence) -> bool:
+    """The set-up of a worked example or an exercise ("Suppose ...", "Ex: ...", "Write a program that ..."):
+    material to work through, never an objective or an answer."""
+    return bool(_SETUP.search(sentence.plain)) or is_task(sentence)
+
+
+def sentence_role(sentence: Sentence) -> str:
+    """What a sentence does: "formula" | "contrast" | "classification" | "process" | "statement"."""
+    text = sentence.plain
+    for role, pattern in (
+        ("formula", _FORMULA),
+        ("contrast", _CONTRAST),
+        ("classification", _CLASSIFICATION),
+        ("process", _PROCESS),
+    ):
+        if pattern.search(text):
+            return role
+    return "statement"
+
+
+def usage(sentence: Sentence) -> tuple[str, str] | None:
+    """(what, what for) of a sentence saying what something is used for ("The round() function can be used to
+    mitigate floating-point errors" -> ("The round() function", "mitigate floating-point errors")): a short
+    subject that names something (not "It" or "This"), and a purpose that is a whole clause of at most a
+    dozen words."""
+    text = strip_inline(sentence.plain).strip().rstrip(".!")
+    for pattern in (_USED_TO, _LETS):
+        match = pattern.match(text)
+        if not match:
+            continue
+        subject = match.group("x").strip()
+        words = subject.split()
+        if not 1 <= len(words) <= 6 or words[0].casefold() in _REFERRING or not _names_something(subject):
+            continue
+        purpose = clause(match.group("y"), max_words=12, whole=True)
+        if purpose and len(purpose.split()) >= 2 and purpose.split()[0].casefold() not in _NOT_A_VERB:
+            return subject, purpose
+    return None
+
+
+_NOT_A_VERB = frozenset("a an the this that these those its their his her our your for of in on".split())
+_REFERRING = frozenset("it this that these those they which such both each another other".split())
+
+
+def _names_something(subject: str) -> bool:
+    """No verb-like word inside ("The code that reads ..." is a clause, not a name)."""
+    return not re.search(r"\b(that|which|who|when|if|is|are|was|were|has|have)\b", subject, re.IGNORECASE)
 
 
 def is_example(sentence: Sentence) -> bool:

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 from sme_svc.domain import Chunk, Objective, QuizItem
 from sme_svc.generation.material import Material
-from sme_svc.generation.objective_builder import clause
 from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix
 from sme_svc.generation.terms import Definition, Term, terms_in
-from sme_svc.generation.text import Sentence, contains_phrase, normalize, strip_inline
+from sme_svc.generation.text import Sentence, clause, contains_phrase, normalize, strip_inline
 from sme_svc.generation.validation import BLANK, option_key
 
 DISTRACTOR_MAX_COSINE = 0.85

@@ -80,10 +80,10 @@ def normalize(text: str) -> str:
 
 
 def strip_inline(text: str) -> str:
-    """Drop inline Markdown (bold, italics, code spans, links) but keep their text."""
+    """Drop inline Markdown (bold, code spans, links) but keep their text."""
     text = _LINK.sub(r"\1", text)
     text = _CODE_SPAN.sub(r"\1", text)
-    return text.replace("**", "").replace("__", "")
+    return text.replace("**", "")  # "__" stays: it is far more often a Python dunder than bold
 
 
 def words_of(text: str) -> list[str]:
@@ -249,6 +249,63 @@ def _is_caption(piece: str) -> bool:
 def code_blocks(chunks: list[Chunk] | tuple[Chunk, ...]) -> list[tuple[Block, str]]:
     """(code block, chunk id) pairs, in reading order."""
     return [(b, c.id) for c in chunks for b in parse_blocks(c.text) if b.kind == "code" and b.text.strip()]
+
+
+_CLAUSE_BREAKS = (
+    ", such as",
+    ", which",
+    ", so ",
+    ", and ",
+    ", but",
+    "; ",
+    " (",
+    ": ",
+    ", because",
+    ", for instance",
+    ", for example",
+)
+_DANGLING = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "to",
+        "with",
+        "that",
+        "which",
+        "so",
+        "as",
+        "its",
+        "from",
+        "for",
+    }
+    | {"in", "on", "at", "by", "into", "than", "their", "this", "these", "those"}
+)
+
+
+def clause(predicate: str, max_words: int = 12, whole: bool = False) -> str:
+    """The first clause of a predicate (up to a clause break such as ", which" or "; "), without dangling
+    stopwords. With `whole`, a clause longer than `max_words` gives "" instead of being cut mid-phrase;
+    without it the clause is cut to `max_words` words."""
+    text = strip_inline(predicate).strip().rstrip(".")
+    for brk in _CLAUSE_BREAKS:
+        cut = text.find(brk)
+        if brk in (", and ", ", but") and "," in text[:cut]:
+            continue  # "the keywords, symbols, and punctuation": a list, not the end of a clause
+        if cut > 0 and len(text[:cut].split()) >= 3:
+            text = text[:cut]
+    if whole and len(text.split()) > max_words:
+        return ""
+    words = text.split()[:max_words]
+    while words and words[-1].casefold().strip(",;") in _DANGLING:
+        if whole:
+            return ""
+        words.pop()
+    return " ".join(words).rstrip(",;")
 
 
 def split_long_sentence(text: str, max_words: int = 18) -> list[str]:

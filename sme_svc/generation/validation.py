@@ -16,7 +16,7 @@ from sme_svc.domain import Chunk, Generated, Objective, QuizItem
 from sme_svc.generation.base import ACTION_VERBS, Encode
 from sme_svc.generation.text import content_words, normalize, split_sentences, strip_inline
 
-OBJECTIVE_MIN_WORDS = 3
+OBJECTIVE_MIN_WORDS = 2  # "Define recursion"
 OBJECTIVE_MAX_WORDS = 25
 OBJECTIVE_MAX_CHARS = 200
 OBJECTIVE_DUPLICATE_COSINE = 0.9
@@ -117,6 +117,22 @@ def validate_objectives(
     return kept, dropped + [f"{o.text!r}: duplicate objective" for o in duplicates]
 
 
+def shortfall(delivered: int, requested: int, dropped: Sequence[str], topics: Sequence[str] = ()) -> str:
+    """Why fewer objectives than asked for, in words for the instructor ("" when the count was met)."""
+    if delivered >= requested:
+        return ""
+    text = f"{delivered} of {requested} objectives: the module's material supports only {delivered} distinct ones"
+    if topics:
+        text += f" (it covers {', '.join(topics[:6])})"
+    reasons: dict[str, int] = {}
+    for reason in dropped:
+        why = reason.rsplit(": ", 1)[-1]
+        reasons[why] = reasons.get(why, 0) + 1
+    if reasons:
+        text += "; drafts left out: " + ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
+    return text + ". Upload more material for this module or write the missing objectives yourself."
+
+
 def objective_problem(objective: Objective, chunks_by_id: Mapping[str, Chunk]) -> str | None:
     text = objective.text.strip() if isinstance(objective.text, str) else ""
     words = text.split()
@@ -133,11 +149,12 @@ def objective_problem(objective: Objective, chunks_by_id: Mapping[str, Chunk]) -
 
 
 def objective_supported(text: str, chunks: Sequence[Chunk]) -> bool:
-    """At least half of the objective's content words (after the verb) occur in the cited chunks."""
+    """At least half of the objective's content words (after the verb) occur in the cited chunks (their text
+    or their heading)."""
     words = [w for w in content_words(" ".join(text.split()[1:])) if w not in _OBJECTIVE_FILLER]
     if not words:
         return False
-    vocabulary = set(normalize(" ".join(c.text for c in chunks)).split())
+    vocabulary = set(normalize(" ".join(f"{c.heading} {c.text}" for c in chunks)).split())
     stems = {_stem(w) for w in vocabulary}
     return sum(w in vocabulary or _stem(w) in stems for w in words) / len(words) >= 0.5
 
@@ -280,6 +297,7 @@ __all__ = [
     "GroundingReport",
     "check_grounding",
     "option_key",
+    "shortfall",
     "supports",
     "validate_objectives",
     "validate_quiz",

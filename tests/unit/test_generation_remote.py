@@ -197,7 +197,7 @@ async def test_objectives_use_a_json_schema_and_regenerate_after_a_malformed_rep
             ),
         )
     )
-    result = await llm.objectives("Loops", "d", LOOP_CHUNKS, count=2)
+    result = (await llm.objectives("Loops", "d", LOOP_CHUNKS, count=2)).objectives
     assert [o.text for o in result] == [
         "Explain how a for loop iterates over a sequence",
         "Use the range() function to generate a sequence of integers",
@@ -222,7 +222,7 @@ async def test_invalid_objectives_are_dropped_and_the_shortfall_regenerated(llm,
         )
     )
     server.script.append(("json", objectives_json(("Explain what a loop is", [1]))))
-    result = await llm.objectives("Loops", "d", LOOP_CHUNKS, count=2)
+    result = (await llm.objectives("Loops", "d", LOOP_CHUNKS, count=2)).objectives
     assert [o.text for o in result] == [
         "Explain how a for loop iterates over a sequence",
         "Explain what a loop is",
@@ -272,7 +272,7 @@ async def test_retries_on_503_then_succeeds(llm, server):
     server.script.append(("status", 503, {"Retry-After": "0"}))
     server.script.append(("status", 502, {}))
     server.script.append(("json", objectives_json(("Explain what a loop is", [1]))))
-    result = await llm.objectives("Loops", "d", LOOP_CHUNKS, count=1)
+    result = (await llm.objectives("Loops", "d", LOOP_CHUNKS, count=1)).objectives
     assert [o.text for o in result] == ["Explain what a loop is"] and len(server.requests) == 3
 
 
@@ -413,7 +413,7 @@ async def test_vllm_engine_generates_grounded_objectives_and_streams(encode):
         "vllm", encode=encode, vllm_model=os.environ["SME_VLLM_TEST_MODEL"], vllm_gpu_memory_utilization=0.5
     )
     try:
-        objectives = await generator.objectives("Loops", "for and while loops", CHUNKS, count=3)
+        objectives = (await generator.objectives("Loops", "for and while loops", CHUNKS, count=3)).objectives
         assert objectives and all(o.chunk_ids for o in objectives)
         final = await collect(generator.content("Loops", "d", objectives, CHUNKS, Preferences()))
         assert final.markdown.strip()
