@@ -207,9 +207,10 @@ def option_kind(option: str) -> str:
         return "number"
     if re.search(r"[()_.=\[\]]", text) and len(text.split()) <= 3:
         return "code"
-    if len(text.split()) >= 5:
+    if len(text.split()) >= 4:
         return "statement"
-    return "term-plural" if text.split()[-1].casefold().endswith("s") else "term"
+    last = text.split()[-1].casefold()
+    return "term-plural" if last.endswith("s") and not last.endswith(("ss", "us", "is")) else "term"
 
 
 def grammar_cue(question: str, options: list[str], correct: str) -> bool:
@@ -365,14 +366,15 @@ class Bench:
                 ['"' in i.explanation and bool(i.chunk_ids) for i in first]
             ),
             "retake_novelty": _share([i.question not in asked for i in retake]),
-            "quiz_sample": [
+            "quiz": [
                 {
                     "question": i.question,
                     "options": list(i.options),
                     "answer": i.correct_index,
                     "why": i.explanation,
+                    "notes": list(i.option_notes),
                 }
-                for i in first[:2]
+                for i in first
             ],
         }
 

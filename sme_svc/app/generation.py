@@ -21,7 +21,7 @@ from sme_svc.retrieval.index import gpu_available
 # Passages a module's content is written from, by detail level.
 CONTENT_PASSAGES = {"brief": 8, "moderate": 12, "detailed": 18}
 OBJECTIVE_PASSAGES = 16
-QUIZ_PASSAGES = 4  # per objective
+QUIZ_PASSAGES = 6  # per objective: the module's bank of items grows with it
 TUTOR_PASSAGES = 6
 MAX_SEEN = 200
 

@@ -11,17 +11,16 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-import numpy as np
-
 from lmw_common.preferences import Preferences
 from sme_svc.domain import Chunk, Generated, Hit, Objective, ObjectiveDrafts, QuizItem
 from sme_svc.generation import prompts
 from sme_svc.generation.base import Encode, GenerationFailed
 from sme_svc.generation.conversation import (
-    COVERAGE_THRESHOLD,
-    NOT_COVERED,
     contextualize_question,
+    not_covered,
+    passages_of,
     protected_match,
+    support,
 )
 from sme_svc.generation.ranking import EmbeddingCache
 from sme_svc.generation.text import chunk_sentences
@@ -179,12 +178,12 @@ class LLMGenerator(ABC):
     ) -> AsyncIterator[str | Generated]:
         chunks = [h.chunk for h in hits]
         query = contextualize_question(question, history)
-        covered, protected = await asyncio.to_thread(
+        decline, protected = await asyncio.to_thread(
             self._tutor_decision, query, question, chunks, protected_questions
         )
-        if not covered:
-            yield NOT_COVERED
-            yield Generated(markdown=NOT_COVERED, chunk_ids=[], grounded=False)
+        if decline:
+            yield decline
+            yield Generated(markdown=decline, chunk_ids=[], grounded=False)
             return
         sources = prompts.number_sources(chunks)
         messages = prompts.answer_messages(question, history, sources, hint_for=protected)
@@ -192,13 +191,13 @@ class LLMGenerator(ABC):
             yield item
 
     def _tutor_decision(self, query: str, question: str, chunks: list[Chunk], protected: Sequence[str]):
-        """(covered, protected question or None), decided on embeddings exactly as the extractive backend."""
+        """(the decline when the materials do not cover the question, else "", and the protected question
+        asked about or None), decided exactly as the extractive backend decides: no model call to decline."""
         sentences = chunk_sentences(chunks)
-        if not sentences:
-            return False, None
-        sims = self._embed([s.plain for s in sentences]) @ self._embed([query])[0]
-        covered = float(np.max(sims)) >= COVERAGE_THRESHOLD
-        return covered, protected_match(question, protected, self._embed) if covered else None
+        found = support(query, sentences, passages_of(chunks), self._embed)
+        if not found.covered:
+            return not_covered(chunks), None
+        return "", protected_match(question, protected, self._embed)
 
     async def _streamed(self, messages, sources) -> AsyncIterator[str | Generated]:
         parts: list[str] = []

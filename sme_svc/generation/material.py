@@ -12,6 +12,7 @@ from sme_svc.domain import Chunk
 from sme_svc.generation.ranking import EmbeddingCache, centrality, cosine_matrix
 from sme_svc.generation.terms import Definition, Term, extract_terms, find_definitions
 from sme_svc.generation.text import (
+    STOPWORDS,
     Block,
     Sentence,
     chunk_sentences,
@@ -72,6 +73,18 @@ class Material:
     definitions: dict[str, Definition]  # term key -> definition
     code: list[tuple[Block, str]]  # (code block, chunk id)
     chunk_by_id: dict[str, Chunk] = field(default_factory=dict)
+    nouns: frozenset[str] = frozenset()  # keys of the terms the material uses as nouns (not as adjectives)
+    names: frozenset[str] = frozenset()  # words it capitalizes inside sentences and never writes lower-case
+
+    def in_running_text(self, text: str) -> str:
+        """Text as it reads inside a sentence: capitalized words in lower case unless they are names
+        ("Probability" -> "probability", "Python" and "Bayes" stay)."""
+        return " ".join(
+            w.lower()
+            if (w[:1].isupper() and w[1:].islower() and w not in self.names) or w in ("A", "An")
+            else w
+            for w in text.split()
+        )
 
     def similarity(self, query_vectors: np.ndarray) -> np.ndarray:
         """(len(query_vectors), len(sentences)) cosine matrix."""
@@ -93,7 +106,39 @@ def analyze(chunks: Sequence[Chunk], embed: EmbeddingCache) -> Material:
         definitions=find_definitions(terms, sentences),
         code=code_blocks(ordered),
         chunk_by_id={c.id: c for c in ordered},
+        nouns=frozenset(t.key for t in terms if _used_as_noun(t.text, sentences)),
+        names=_names(sentences),
     )
+
+
+def _names(sentences: Sequence[Sentence]) -> frozenset[str]:
+    """Words capitalized inside sentences and never in lower case there (code spans do not count: "`python`"
+    is a command, not the language)."""
+    prose = [re.sub(r"`[^`]*`", " ", s.text) for s in sentences]
+    upper = {w for text in prose for w in re.findall(r"(?<=\S )[A-Z][a-z'’-]+", text)}
+    lower = {w for text in prose for w in re.findall(r"(?<=\S )[a-z][a-z'’-]+", text)}
+    return frozenset(w for w in upper if w.lower() not in lower)
+
+
+_DETERMINERS = frozenset(
+    "a an the this that these those each every its their our your his her one two some any no many several all".split()
+)
+
+
+def _used_as_noun(term: str, sentences: Sequence[Sentence]) -> bool:
+    """Whether the material uses a term as a noun: a whole noun phrase after a determiner ("an outlier is",
+    "... than the median."), or a sentence's subject ("Probability is ..."); adjectives ("a right-skewed
+    distribution", "call the result statistically significant") never are."""
+    pattern = re.compile(rf"(?:(\w+)\s+)?(?<![\w-]){re.escape(term)}(?![\w-])(?:\s+(\w+))?", re.IGNORECASE)
+    for sentence in sentences:
+        for match in pattern.finditer(sentence.plain):
+            before, after = (match.group(1) or "").casefold(), (match.group(2) or "").casefold()
+            heads_a_phrase = not after or after in STOPWORDS or after.endswith(("s", "ed"))
+            if before in _DETERMINERS and heads_a_phrase:
+                return True
+            if match.start() == 0 and after in ("is", "are", "was", "were"):
+                return True
+    return False
 
 
 def is_setup(sentence: Sentence) -> bool:

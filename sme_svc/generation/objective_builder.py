@@ -174,24 +174,11 @@ def _heading_parts(heading: str) -> list[str]:
 
 def noun_phrase(heading: str, material: Material) -> str:
     """A heading as a noun phrase to put after a verb: markup, numbering and a trailing "?" or ":" off, and
-    each capitalized word in lower case where the material writes it so ("Measures of Spread" -> "measures
-    of spread"; "Python" and "Bayes" stay)."""
+    capitalized common words in lower case ("Measures of Spread" -> "measures of spread")."""
     text = strip_inline(heading).strip().rstrip("?:.!").strip()
     text = re.sub(r"^\d+(\.\d+)*\.?\s+", "", text)  # "2.1 Variables" -> "Variables"
     text = _GENERIC_HEADING.sub("", text).strip() or text  # "Probability basics" -> "Probability"
-    proper = _proper_words(material)
-    return " ".join(
-        w.lower() if w[:1].isupper() and w[1:].islower() and w not in proper else w for w in text.split()
-    )
-
-
-def _proper_words(material: Material) -> set[str]:
-    """Words the material capitalizes inside its sentences, and never writes in lower case (names); code
-    spans do not count ("`python`" is a command, not the language)."""
-    prose = [re.sub(r"`[^`]*`", " ", s.text) for s in material.sentences]
-    upper = {w for text in prose for w in re.findall(r"(?<=\S )[A-Z][a-z'-]+", text)}
-    lower = {w for text in prose for w in re.findall(r"(?<=\S )[a-z][a-z'-]+", text)}
-    return {w for w in upper if w.lower() not in lower}
+    return material.in_running_text(text)
 
 
 def _term_name(term: Term) -> str:

@@ -90,6 +90,14 @@ def words_of(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(strip_inline(text))]
 
 
+def stem(word: str) -> str:
+    """A light suffix strip that folds "loops", "looping" and "looped" together (not a real stemmer)."""
+    for suffix in ("ing", "es", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
 def content_words(text: str) -> list[str]:
     return [w for w in words_of(text) if w not in STOPWORDS and len(w) > 1]
 

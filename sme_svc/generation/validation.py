@@ -14,7 +14,7 @@ import numpy as np
 
 from sme_svc.domain import Chunk, Generated, Objective, QuizItem
 from sme_svc.generation.base import ACTION_VERBS, Encode
-from sme_svc.generation.text import content_words, normalize, split_sentences, strip_inline
+from sme_svc.generation.text import content_words, normalize, split_sentences, stem, strip_inline
 
 OBJECTIVE_MIN_WORDS = 2  # "Define recursion"
 OBJECTIVE_MAX_WORDS = 25
@@ -155,18 +155,11 @@ def objective_supported(text: str, chunks: Sequence[Chunk]) -> bool:
     if not words:
         return False
     vocabulary = set(normalize(" ".join(f"{c.heading} {c.text}" for c in chunks)).split())
-    stems = {_stem(w) for w in vocabulary}
-    return sum(w in vocabulary or _stem(w) in stems for w in words) / len(words) >= 0.5
+    stems = {stem(w) for w in vocabulary}
+    return sum(w in vocabulary or stem(w) in stems for w in words) / len(words) >= 0.5
 
 
 _OBJECTIVE_FILLER = frozenset({"explain", "describe", "use", "identify", "example", "give", "role", "used"})
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "es", "ed", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
 
 
 def _drop_duplicates(items, text_of, prior_texts: Sequence[str], encode: Encode | None, threshold: float):

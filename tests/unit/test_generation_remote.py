@@ -328,7 +328,7 @@ async def test_answer_off_topic_needs_no_model_call(llm, server):
     final = await collect(
         llm.answer("What is the capital of France?", [], [Hit(c, 0.9) for c in LOOP_CHUNKS])
     )
-    assert not final.grounded and final.markdown == NOT_COVERED and server.requests == []
+    assert not final.grounded and final.markdown.startswith(NOT_COVERED) and server.requests == []
 
 
 async def test_answer_to_a_quiz_question_asks_for_a_hint(llm, server):
