@@ -22,6 +22,7 @@ from sme_svc.retrieval.index import gpu_available
 CONTENT_PASSAGES = {"brief": 8, "moderate": 12, "detailed": 18}
 OBJECTIVE_PASSAGES = 16
 QUIZ_PASSAGES = 6  # per objective: the module's bank of items grows with it
+VOCABULARY_PASSAGES = 12  # from the whole course, for distractors
 TUTOR_PASSAGES = 6
 MAX_SEEN = 200
 
@@ -130,9 +131,14 @@ class Generation:
         for objective in objectives:
             hits = await self._search.grounding(course_id, objective.text, QUIZ_PASSAGES, module_id)
             by_objective[objective.id] = [h.chunk for h in hits]
+        own = {c.id for chunks in by_objective.values() for c in chunks}
+        nearby = await self._search.passages(course_id, title, VOCABULARY_PASSAGES)
+        vocabulary = [h.chunk for h in nearby if h.chunk.id not in own]  # distractors from the same course
         async with self._generating("GenerateQuiz"):
             items: list[QuizItem] = await _guarded_call(
-                self._generator.quiz(title, objectives, by_objective, count, list(focus), seed, seen)
+                self._generator.quiz(
+                    title, objectives, by_objective, count, list(focus), seed, seen, vocabulary
+                )
             )
         return Cited(items, {c.id: c for group in by_objective.values() for c in group})
 

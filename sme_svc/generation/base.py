@@ -93,13 +93,15 @@ class Generator(Protocol):
         focus_objective_ids: Sequence[str] = (),
         seed: int = 0,
         seen_questions: Sequence[str] = (),
+        vocabulary: Sequence[Chunk] = (),
     ) -> list[QuizItem]:
         """Up to `count` validated multiple-choice items (4 options, one correct), spread over the objectives,
         weighted towards `focus_objective_ids`. The same inputs and seed give the same quiz.
 
         The items that the material supports form the module's bank; questions in `seen_questions` (most
         recent first) are drawn again only when the unseen part of the bank cannot fill the quiz, the
-        longest-unseen first."""
+        longest-unseen first. `vocabulary` holds passages from elsewhere in the course: their terms may be
+        distractors, never keys or supporting sentences."""
         ...
 
     def answer(

@@ -129,6 +129,7 @@ class ExtractiveGenerator:
         focus_objective_ids: Sequence[str] = (),
         seed: int = 0,
         seen_questions: Sequence[str] = (),
+        vocabulary: Sequence[Chunk] = (),
     ) -> list[QuizItem]:
         return await self._offload(
             self._quiz,
@@ -138,13 +139,18 @@ class ExtractiveGenerator:
             list(focus_objective_ids),
             seed,
             list(seen_questions),
+            list(vocabulary),
         )
 
-    def _quiz(self, objectives, chunks_by_objective, count, focus_ids, seed, seen) -> list[QuizItem]:
+    def _quiz(
+        self, objectives, chunks_by_objective, count, focus_ids, seed, seen, vocabulary
+    ) -> list[QuizItem]:
         all_chunks = [c for chunks in chunks_by_objective.values() for c in chunks]
         if not objectives or not all_chunks:
             raise GenerationFailed("a quiz needs objectives and course material")
-        material = analyze(all_chunks, self._embed)
+        # Keys and their sentences come from each objective's chunks (candidate_drafts); distractors may be
+        # terms from anywhere in this material, the course's vocabulary included.
+        material = analyze(all_chunks + list(vocabulary), self._embed)
         bank = {
             o.id: shuffled_window(
                 candidate_drafts(material, o, chunks_by_objective.get(o.id, ()), self._embed), seed, window=4

@@ -111,6 +111,7 @@ class LLMGenerator(ABC):
         focus_objective_ids: Sequence[str] = (),
         seed: int = 0,
         seen_questions: Sequence[str] = (),
+        vocabulary: Sequence[Chunk] = (),
     ) -> list[QuizItem]:
         sources = prompts.number_sources([c for chunks in chunks_by_objective.values() for c in chunks])
         number_of = {s.chunk.id: s.number for s in sources}

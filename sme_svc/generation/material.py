@@ -22,7 +22,15 @@ from sme_svc.generation.text import (
     words_of,
 )
 
-_EXAMPLE_CUE = re.compile(r"(\bfor example\b|\bfor instance\b|\be\.g\.|\bex:)", re.IGNORECASE)
+_EXAMPLE_CUE = re.compile(
+    r"(\bfor example\b|\bfor instance\b|\be\.g\.|\bex:|\bsuch as\b|^(?:suppose|imagine|consider)\b)",
+    re.IGNORECASE,
+)
+_COMPUTATION = re.compile(
+    r"(\s[=×+*/]\s|\b(equals?|gives|produces|returns|prints|outputs|divided by|times|plus|minus|percent|"
+    r"multiplied|squared|average of|sum of)\b|%)",
+    re.IGNORECASE,
+)
 _SETUP = re.compile(
     r"^(ex\b|example\b|suppose|consider|imagine|assume|let's|let us|say\b|in this example|here\b)"
     r"|\b(may want to|wants to|would like to|is asked to)\b",
@@ -141,6 +149,47 @@ def _used_as_noun(term: str, sentences: Sequence[Sentence]) -> bool:
     return False
 
 
+_ORDINAL_STEP = re.compile(
+    r"^(first|firstly|second|secondly|third|thirdly|then|next|after that|afterwards|finally|lastly|step \d+)\b",
+    re.IGNORECASE,
+)
+MAX_STEPS = 6
+
+
+def ordered_steps(material: Material, chunk_ids: set[str]) -> list[Sentence]:
+    """The ordered steps the material lays out in one section among these chunks ("First, ...", "Then, ...",
+    or a list of instructions), in reading order; [] when no section has three or more."""
+    by_section: dict[tuple[str, str], list[Sentence]] = {}
+    for sentence in material.sentences:
+        if sentence.chunk_id in chunk_ids:
+            chunk = material.chunk_by_id[sentence.chunk_id]
+            by_section.setdefault((chunk.file_id, sentence.heading), []).append(sentence)
+    best: list[Sentence] = []
+    for sentences in by_section.values():
+        steps = [s for s in sentences if _ORDINAL_STEP.match(s.plain) or (s.in_list and is_procedural(s))]
+        if len(steps) > len(best):
+            best = steps
+    return best[:MAX_STEPS] if len(best) >= 3 else []
+
+
+def kinds_tree(material: Material, chunk_ids: set[str]) -> tuple[str, list[Term]] | None:
+    """A kind of thing and its types as the material names them among these chunks ("variable": "categorical
+    variable", "numerical variable"): marked-up noun terms sharing a head noun, two or more; None otherwise."""
+    groups: dict[str, list[Term]] = {}
+    for term in material.terms:
+        words = term.key.split()
+        if term.kind == "phrase" or len(words) < 2 or term.key not in material.nouns:
+            continue
+        if chunk_ids.isdisjoint(term.chunk_ids):
+            continue
+        head = words[-1][:-1] if words[-1].endswith("s") and len(words[-1]) > 3 else words[-1]
+        groups.setdefault(head, []).append(term)
+    head, kinds = max(groups.items(), key=lambda item: (len(item[1]), item[0]), default=("", []))
+    if len(kinds) < 2:
+        return None
+    return head, sorted(kinds, key=lambda t: t.key)[:MAX_STEPS]
+
+
 def is_setup(sentence: Sentence) -> bool:
     """The set-up of a worked example or an exercise ("Suppose ...", "Ex: ...", "Write a program that ..."):
     material to work through, never an objective or an answer."""
@@ -191,12 +240,15 @@ def _names_something(subject: str) -> bool:
 
 
 def is_example(sentence: Sentence) -> bool:
-    """An explicit example cue, numbers, or a code span with a call, a literal or an assignment."""
+    """A real example: an explicit cue ("for example", "for instance", "e.g.", "such as", "Ex:", "suppose"),
+    a worked computation (numbers with an operation or a result: "= 3.5", "divided by 4", "gives 95
+    percent"), or a code span with a call, a literal or an assignment. Numbers alone (a year, a count in
+    passing) are not an example."""
     text = sentence.plain
     code = "".join(re.findall(r"`([^`]+)`", sentence.text))
     return (
         bool(_EXAMPLE_CUE.search(text))
-        or any(ch.isdigit() for ch in text)
+        or bool(re.search(r"\d", text) and _COMPUTATION.search(text))
         or bool(re.search(r"[(=\d\"']", code))
     )
 

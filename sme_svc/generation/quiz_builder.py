@@ -133,26 +133,27 @@ def _cloze_draft(
     distractors = term_distractors(answer, sentence, material, embed)
     if len(distractors) < 3:
         return None
+    shown = [
+        material.in_running_text(t) if answer.group == "word" else t for t in [answer.text, *distractors]
+    ]
     return Draft(
         objective.id,
         "cloze",
         f"Fill in the blank: {question}",
-        answer.text,
-        tuple(distractors),
+        shown[0],
+        tuple(shown[1:]),
         sentence,
         _file(material, sentence),
-        _term_notes(distractors, material),
+        _term_notes(shown[1:], material),
     )
 
 
 def _blankable(term: Term, sentence: Sentence, found: list[Term], material: Material) -> bool:
     """Blank a term only where it occurs once and is not part of a longer term ("loop" in "for loop")."""
-    if term.kind == "phrase" and len(term.key.split()) < 2:
-        return False
     if term.group == "word" and term.key not in material.nouns:
         return False  # an adjective's blank admits only adjectives, and the material names few of them
-    if term.kind == "code" and f"`{term.text}`" not in sentence.text:
-        return False  # `for` the keyword, not "For example"
+    if term.kind == "code" and (f"`{term.text}`" not in sentence.text or len(term.key) < 3):
+        return False  # `for` the keyword, not "For example"; `x` is an example's variable, not a term
     if any(other.key != term.key and f" {term.key} " in f" {other.key} " for other in found):
         return False
     occurrences = re.findall(rf"(?<![\w]){re.escape(term.text)}(?![\w])", sentence.plain, flags=re.IGNORECASE)
@@ -175,15 +176,14 @@ def term_distractors(answer: Term, sentence: Sentence, material: Material, embed
         t
         for t in material.terms
         if same_kind(answer, t, material)
+        and len(t.key) >= 3
         and t.key not in answer.key
         and answer.key not in t.key
         and not contains_phrase(body, t.text)
     ]
     size = len(answer.key.split())
     marked = [t.text for t in pool if t.kind != "phrase"]  # author-marked terms make cleaner distractors
-    phrases = [
-        t.text for t in pool if t.kind == "phrase" and len(t.key.split()) >= 2
-    ]  # a lone word is no term
+    phrases = [t.text for t in pool if t.kind == "phrase"]  # nouns the text uses often (same_kind)
     return _closest(answer.text, marked, embed, size) or _closest(answer.text, marked + phrases, embed, size)
 
 

@@ -317,22 +317,54 @@ def clause(predicate: str, max_words: int = 12, whole: bool = False) -> str:
 
 
 def split_long_sentence(text: str, max_words: int = 18) -> list[str]:
-    """Plain-language rendering: cut a long sentence at semicolons / ", but" / ", and" / ", so" into shorter
-    sentences. Every piece stays a verbatim span of the original, so it remains attributable to its chunk."""
+    """Plain-language rendering: a long sentence cut at "; " or at ", but" / ", and" / ", so" into shorter
+    sentences, only where every piece is a sentence of its own (a subject and a verb, five words or more:
+    "..., and scaling and are usually ..." stays whole). "and" is dropped at the cut, "but" and "so" open the
+    new sentence. Every piece stays a verbatim span of the original, so it remains attributable."""
     if len(_WORD.findall(strip_inline(text))) <= max_words:
         return [text]
-    parts = re.split(r";\s+|,\s+(?=(?:but|and|so)\s)", text)
+    parts = re.split(r";\s+|,\s+(?=(?:but|and|so)\s)", text.strip())
     pieces: list[str] = []
-    for part in parts:
+    for index, part in enumerate(parts):
         part = part.strip().rstrip(".;,")
-        if not part:
-            continue
-        if (
-            len(_WORD.findall(strip_inline(part))) < 5
-        ):  # a fragment too short to stand alone: keep the original
+        if index and part.startswith("and "):
+            part = part[4:]
+        if not is_clause(part, first=index == 0):
             return [text]
         pieces.append(_sentence_case(part) + ".")
     return pieces if len(pieces) > 1 else [text]
+
+
+_SUBJECT_START = frozenset(
+    """a an the this that these those it its they their we our you your he she his her there each every some
+    most many all no one both either neither such another other any but so""".split()
+)
+_VERB_WORDS = frozenset(
+    """is are was were be been being has have had can could will would may might must should shall does do did
+    means""".split()
+)
+
+
+def is_clause(text: str, first: bool = True) -> bool:
+    """Whether text can stand as a sentence: five words or more, with a verb; one that follows a cut must also
+    open with a subject ("the mean moves", "it is"; not "scaling and are")."""
+    words = [w.casefold() for w in _WORD.findall(strip_inline(text))]
+    if len(words) < 5:
+        return False
+    has_verb = any(w in _VERB_WORDS or (len(w) > 3 and w.endswith(("s", "ed"))) for w in words[1:])
+    if words[0] in ("but", "so"):
+        words = words[1:]
+    # A subject: a determiner or pronoun, a capital, or a noun phrase ("water with 61 mg/L is ...") whose
+    # verb comes within eight words; not a participle, a preposition or a conjunction ("scaling and are"),
+    # nor a verb taking its object ("draws a bar ...").
+    noun_phrase = (
+        not words[0].endswith(("ing", "ed", "ly"))
+        and words[0] not in STOPWORDS
+        and (len(words) < 2 or words[1] not in _SUBJECT_START)
+        and any(w in _VERB_WORDS for w in words[1:8])
+    )
+    opens_with_subject = words[0] in _SUBJECT_START or text.lstrip("*`")[:1].isupper() or noun_phrase
+    return has_verb and (first or opens_with_subject)
 
 
 def _sentence_case(text: str) -> str:
