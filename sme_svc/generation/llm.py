@@ -16,6 +16,7 @@ from sme_svc.domain import Chunk, Generated, Hit, Objective, ObjectiveDrafts, Qu
 from sme_svc.generation import prompts
 from sme_svc.generation.base import Encode, GenerationFailed
 from sme_svc.generation.conversation import (
+    NOT_COVERED,
     contextualize_question,
     not_covered,
     passages_of,
@@ -23,7 +24,7 @@ from sme_svc.generation.conversation import (
     support,
 )
 from sme_svc.generation.ranking import EmbeddingCache
-from sme_svc.generation.text import chunk_sentences
+from sme_svc.generation.text import bold_terms, chunk_sentences
 from sme_svc.generation.validation import shortfall, validate_objectives, validate_quiz
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class LLMGenerator(ABC):
         }
         chunk_by_id = {s.chunk.id: s.chunk for s in sources}
         objective_ids = [o.id for o in objectives]
+        course_terms = list(dict.fromkeys(t for c in vocabulary for t in bold_terms(c.text)))[:40]
         accepted: list[QuizItem] = []
         feedback: list[str] = []
         for _attempt in range(1 + self.max_regenerations):
@@ -131,8 +133,12 @@ class LLMGenerator(ABC):
                 by_objective,
                 count - len(accepted),
                 focus_objective_ids,
-                asked,
+                [
+                    *asked,
+                    *seen_questions[:50],
+                ],  # the learner's earlier questions: the bank's unseen part first
                 feedback,
+                course_terms,
             )
             reply = await self.complete(messages, schema=prompts.QUIZ_SCHEMA)
             try:
@@ -201,6 +207,7 @@ class LLMGenerator(ABC):
         return "", protected_match(question, protected, self._embed)
 
     async def _streamed(self, messages, sources) -> AsyncIterator[str | Generated]:
+        """The model's reply as deltas, then its Generated; a reply that declines is not grounded."""
         parts: list[str] = []
         async for delta in self.stream(messages):
             if delta:
@@ -210,4 +217,5 @@ class LLMGenerator(ABC):
         if not markdown.strip():
             raise GenerationFailed("the model returned an empty reply")
         chunk_ids, markers = prompts.citation_map(markdown, sources)
-        yield Generated(markdown=markdown, chunk_ids=chunk_ids, grounded=True, markers=markers)
+        grounded = not markdown.lstrip().startswith(NOT_COVERED)
+        yield Generated(markdown=markdown, chunk_ids=chunk_ids, grounded=grounded, markers=markers)

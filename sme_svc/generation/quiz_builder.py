@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sme_svc.domain import Chunk, Objective, QuizItem
+from sme_svc.generation.conversation import where
 from sme_svc.generation.material import Material, is_setup
 from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix
 from sme_svc.generation.terms import Definition, Term, terms_in
@@ -48,7 +49,7 @@ class Draft:
     answer: str
     distractors: tuple[str, ...]
     sentence: Sentence
-    file_name: str
+    location: str  # where the sentence is: file, page or slide, section
     notes: dict[str, str] = field(
         default_factory=dict, hash=False, compare=False
     )  # option -> why it is wrong
@@ -143,7 +144,7 @@ def _cloze_draft(
         shown[0],
         tuple(shown[1:]),
         sentence,
-        _file(material, sentence),
+        _where(material, sentence),
         _term_notes(shown[1:], material),
     )
 
@@ -240,7 +241,7 @@ def _definition_draft(
         correct,
         tuple(distractors),
         sentence,
-        _file(material, sentence),
+        _where(material, sentence),
         notes,
     )
 
@@ -265,7 +266,7 @@ def _term_draft(objective: Objective, definition: Definition, material: Material
         definition.term.text,
         tuple(distractors),
         sentence,
-        _file(material, sentence),
+        _where(material, sentence),
         _term_notes(distractors, material),
     )
 
@@ -305,7 +306,7 @@ def _statement_draft(objective: Objective, definition: Definition, material: Mat
         correct,
         tuple(statements),
         sentence,
-        _file(material, sentence),
+        _where(material, sentence),
         notes,
     )
 
@@ -385,7 +386,7 @@ def _number_draft(objective: Objective, sentence: Sentence, material: Material) 
         text,
         tuple(distractors[:3]),
         sentence,
-        _file(material, sentence),
+        _where(material, sentence),
     )
 
 
@@ -458,8 +459,9 @@ def to_item(draft: Draft, seed: int) -> QuizItem:
     digest = hashlib.sha1(
         f"{draft.objective_id}\n{draft.question}".encode(), usedforsecurity=False
     ).hexdigest()
-    location = f"{draft.file_name}" + (f", {draft.sentence.heading}" if draft.sentence.heading else "")
-    explanation = f'The answer is "{draft.answer}". The material says: "{draft.sentence.plain}" ({location})'
+    explanation = (
+        f'The answer is "{draft.answer}". The material says: "{draft.sentence.plain}" ({draft.location})'
+    )
     return QuizItem(
         id=f"q-{digest[:10]}",
         objective_id=draft.objective_id,
@@ -556,5 +558,5 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() or len(text) == 1 else text
 
 
-def _file(material: Material, sentence: Sentence) -> str:
-    return material.chunk_by_id[sentence.chunk_id].file_name
+def _where(material: Material, sentence: Sentence) -> str:
+    return where(material.chunk_by_id[sentence.chunk_id])
