@@ -50,6 +50,7 @@ MUTATIONS = [
     "unpublishCourse",
     "uploadCourseFiles",
     "deleteCourseFile",
+    "moveCourseFile",
     "generateLearningObjectives",
     "updateLearningObjectives",
     "approveLearningObjectives",
