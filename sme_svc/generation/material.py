@@ -120,10 +120,10 @@ def analyze(chunks: Sequence[Chunk], embed: EmbeddingCache) -> Material:
 
 
 def _names(sentences: Sequence[Sentence]) -> frozenset[str]:
-    """Words capitalized inside sentences and never in lower case there (code spans do not count: "`python`"
-    is a command, not the language)."""
+    """Words capitalized inside a sentence and never written in lower case ("Python"), code spans left out
+    ("`python`" is a command, not the language)."""
     prose = [re.sub(r"`[^`]*`", " ", s.text) for s in sentences]
-    upper = {w for text in prose for w in re.findall(r"(?<=\S )[A-Z][a-z'’-]+", text)}
+    upper = {w for text in prose for w in re.findall(r"(?<=[^\s.!?:] )[A-Z][a-z'’-]+", text)}
     lower = {w for text in prose for w in re.findall(r"(?<=\S )[a-z][a-z'’-]+", text)}
     return frozenset(w for w in upper if w.lower() not in lower)
 

@@ -226,6 +226,9 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
         explained = _explained(definition, subject)
         if explained:
             add(explained, definition.sentence, 0.9)
+            if definition.term.group == "function":  # what a function does is what one uses it for
+                predicate = explained.split(f" {definition.verb.casefold()} ", 1)[1]
+                add(f"Use {subject} to {base_form(definition.verb)} {predicate}", definition.sentence, 0.9)
         add(f"Define {_lower_article(noun_phrase(definition.subject, material))}", definition.sentence, 0.85)
     if concept.heading and (main or not out):  # the main topic is both explained and, above, applied
         add(*_section_form(concept, subject, sentences, roles, material), 0.8)
@@ -253,7 +256,9 @@ def _section_form(concept, subject, sentences, roles, material) -> tuple[str, Se
     calculations = [s for s in sentences if roles[s] == "formula"]
     if len(calculations) >= 2 and len(calculations) * 4 >= len(sentences):
         rule_like = re.search(
-            r"\b(rules?|laws?|methods?|formulas?|theorems?|principles?)$", concept.name, re.I
+            r"^(?:the )?(?:\w+ )?(rules?|laws?|methods?|formulas?|theorems?|principles?)\b",
+            concept.name,
+            re.I,
         )
         return f"{'Apply' if rule_like else 'Calculate'} {subject}", calculations[0]
     parts = re.split(r"\s+(?:and|vs\.?|versus)\s+", concept.name)
@@ -400,6 +405,19 @@ def _with_article(name: str, material: Material) -> str:
     if article in ("a", "an"):  # "a while loop" in a definition; an objective speaks of the construct
         article = "the" if counts["the"] else article
     return f"{article} {name}".strip() if counts[article] else name
+
+
+def base_form(verb: str) -> str:
+    """The base form of a verb in the third person singular: "returns" -> "return", "applies" -> "apply",
+    "matches" -> "match", "uses" -> "use"."""
+    verb = verb.casefold()
+    if verb in ("is", "has", "does", "goes"):
+        return {"is": "be", "has": "have", "does": "do", "goes": "go"}[verb]
+    if verb.endswith("ies") and len(verb) > 4:
+        return verb[:-3] + "y"
+    if verb.endswith(("sses", "shes", "ches", "xes", "zzes")):
+        return verb[:-2]
+    return verb[:-1] if verb.endswith("s") else verb
 
 
 def _lower_article(subject: str) -> str:
