@@ -209,8 +209,12 @@ def option_kind(option: str) -> str:
         return "code"
     if len(text.split()) >= 4:
         return "statement"
+    return "term-plural" if _plural(text) else "term"
+
+
+def _plural(text: str) -> bool:
     last = text.split()[-1].casefold()
-    return "term-plural" if last.endswith("s") and not last.endswith(("ss", "us", "is")) else "term"
+    return last.endswith("s") and not last.endswith(("ss", "us", "is"))
 
 
 def grammar_cue(question: str, options: list[str], correct: str) -> bool:
@@ -222,8 +226,7 @@ def grammar_cue(question: str, options: list[str], correct: str) -> bool:
     if before and before[-1].casefold() in ("a", "an"):
         return True
     if after and after[0].casefold() in ("is", "are", "was", "were", "has", "have"):
-        plural = {o: o.split()[-1].casefold().endswith("s") for o in options if o.split()}
-        return len(set(plural.values())) > 1
+        return len({_plural(o) for o in options if o.split()}) > 1
     return False
 
 

@@ -23,6 +23,7 @@ from sme_svc.generation.text import Sentence, content_words, normalize, stem, st
 SUPPORT_THRESHOLD = 0.56
 LEXICAL_WEIGHT = 0.2
 MISSING_WEIGHT = 0.3
+RANGE_BONUS = 0.3  # a sentence whose range holds the question's number answers "which category" questions
 PROTECTED_THRESHOLD = 0.72
 NOT_COVERED = "The course materials don't cover this, so I can't answer it from them."
 # Words that ask rather than name a topic: a question's topic words are what is left.
@@ -100,7 +101,7 @@ class Support:
     """How well a set of sentences answers a question.
 
     `scores`: per sentence, its cosine to the question plus LEXICAL_WEIGHT times the share of the question's
-    topic words it contains (stems), plus a bonus where the question names a number that a range in the
+    topic words it or its heading contains (stems), plus a bonus where the question names a number that a range in the
     sentence contains ("150 mg/L: which category?" finds "121 to 180 mg/L is hard"). `missing`: the share of
     the question's topic words that no passage contains at all (a question about "decorators" to a course
     that never says "decorator"). The question is covered when the best cosine plus LEXICAL_WEIGHT times the
@@ -125,11 +126,13 @@ def support(question: str, sentences: Sequence[Sentence], passages: Sequence[str
     vectors = np.asarray(encode([strip_inline(question), *(s.plain for s in sentences)]), dtype=np.float32)
     cosines = vectors[1:] @ vectors[0]
     topic = topic_words(question)
-    overlap = np.array([_overlap(topic, s.plain) for s in sentences], dtype=np.float32)
+    overlap = np.array([_overlap(topic, f"{s.heading} {s.plain}") for s in sentences], dtype=np.float32)
     known = {stem(w) for text in passages for w in normalize(text).split()}
     missing = sum(w not in known for w in topic) / len(topic) if topic else 0.0
     numbers = [float(n) for n in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", question)]
-    bonus = np.array([0.2 if _in_range(numbers, s.plain) else 0.0 for s in sentences], dtype=np.float32)
+    bonus = np.array(
+        [RANGE_BONUS if _in_range(numbers, s.plain) else 0.0 for s in sentences], dtype=np.float32
+    )
     return Support(
         cosines + LEXICAL_WEIGHT * overlap + bonus, float(cosines.max()), float(overlap.max()), missing
     )

@@ -91,7 +91,10 @@ def words_of(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A light suffix strip that folds "loops", "looping" and "looped" together (not a real stemmer)."""
+    """A light suffix strip that folds "loops", "looping" and "looped" (and "categories" and "category")
+    together; not a real stemmer."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
     for suffix in ("ing", "es", "ed", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
@@ -244,7 +247,7 @@ def _is_prose(piece: str) -> bool:
     plain = strip_inline(piece).strip()
     if not _PROSE_START.match(plain) or not _PROSE_END.search(piece.strip()):
         return False
-    wordy = sum(ch.isalpha() or ch.isspace() for ch in plain)
+    wordy = sum(ch.isalnum() or ch.isspace() for ch in plain)  # "121 to 180 mg/L" is prose too
     return wordy >= 0.8 * len(plain)
 
 
