@@ -261,7 +261,7 @@ class Composer:
     def _examples_first(self, section: Section) -> list[str]:
         """Real examples of the objective's concept first (from the section, else the material's best one
         for it), then the idea; an objective the material gives no example for says so."""
-        examples = [s for s in section.sentences if is_example(s)] or self._owned(section, is_example)
+        examples = self._examples_of(section)
         concepts = _in_reading_order([s for s in section.sentences if s not in examples])
         out = []
         if examples or section.code:
@@ -294,6 +294,19 @@ class Composer:
         out.append(self._try_it(section, tasks))
         out.append(f"- [ ] I can {_lower_first(section.objective.text)}.")
         return out
+
+    def _examples_of(self, section: Section) -> list[Sentence]:
+        """Examples of the objective's own concept: from where its best sentence is, else among its
+        sentences, else the material's example that fits the objective best."""
+        if not section.sentences:
+            return []
+        top = section.sentences[0]
+        near = [s for s in self.material.sentences if (s.chunk_id, s.heading) == (top.chunk_id, top.heading)]
+        return (
+            [s for s in near if is_example(s)][:2]
+            or [s for s in section.sentences if is_example(s)]
+            or self._owned(section, is_example)
+        )
 
     def _owned(self, section: Section, kind: Callable[[Sentence], bool]) -> list[Sentence]:
         """The sentence of a kind (an exercise, an example) from anywhere in the material that fits this

@@ -352,7 +352,8 @@ def _peers(term: Term, other: Term, material: Material) -> bool:
     material defines."""
     same_head = len(term.key.split()) >= 2 and term.key.split()[-1] == other.key.split()[-1]
     both_defined = term.key in material.definitions and other.key in material.definitions
-    return other.kind != "phrase" and (same_head or both_defined) and not _adjective(other.key)
+    both_marked = term.kind == other.kind == "bold" and {term.key, other.key} <= material.nouns
+    return other.kind != "phrase" and (same_head or both_defined or both_marked) and not _adjective(other.key)
 
 
 def _adjective(key: str) -> bool:
@@ -373,7 +374,8 @@ def _classification(concept, sentences, material) -> tuple[str, Sentence]:
             if modifier.casefold() not in (k.casefold() for k in kinds) and normalize(modifier) != "the":
                 kinds.append(modifier)
     if len(kinds) >= 2:
-        kinds = kinds[:3]
+        text = " ".join(s.plain.casefold() for s in material.sentences)
+        kinds = sorted(kinds[:3], key=lambda k: (text.find(k.casefold()) % (len(text) + 1), k))
         return f"Classify {_plural(name)} as {', '.join(kinds[:-1])} or {kinds[-1]}", evidence
     return f"Identify the types of {_plural(name)}", evidence
 

@@ -27,7 +27,15 @@ from sme_svc.generation.conversation import where
 from sme_svc.generation.material import Material, is_setup
 from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix
 from sme_svc.generation.terms import Definition, Term, terms_in
-from sme_svc.generation.text import STOPWORDS, Sentence, clause, contains_phrase, normalize, strip_inline
+from sme_svc.generation.text import (
+    STOPWORDS,
+    Sentence,
+    clause,
+    contains_phrase,
+    normalize,
+    stem,
+    strip_inline,
+)
 from sme_svc.generation.validation import BLANK, option_key
 
 DISTRACTOR_MAX_COSINE = 0.85
@@ -180,12 +188,18 @@ def term_distractors(answer: Term, sentence: Sentence, material: Material, embed
         and len(t.key) >= 3
         and t.key not in answer.key
         and answer.key not in t.key
-        and not contains_phrase(body, t.text)
+        and not _stems_in(t.text, body)
     ]
     size = len(answer.key.split())
     marked = [t.text for t in pool if t.kind != "phrase"]  # author-marked terms make cleaner distractors
     phrases = [t.text for t in pool if t.kind == "phrase"]  # nouns the text uses often (same_kind)
     return _closest(answer.text, marked, embed, size) or _closest(answer.text, marked + phrases, embed, size)
+
+
+def _stems_in(phrase: str, normalized: str) -> bool:
+    """The phrase occurs in the text, plurals and other light inflections aside ("outlier" in "outliers")."""
+    needle = " ".join(stem(w) for w in normalize(phrase).split())
+    return bool(needle) and f" {needle} " in " " + " ".join(stem(w) for w in normalized.split()) + " "
 
 
 def same_kind(a: Term, b: Term, material: Material) -> bool:
@@ -253,7 +267,12 @@ def _term_draft(objective: Objective, definition: Definition, material: Material
     if not meaning or len(meaning.split()) < 4 or definition.term.key not in material.nouns:
         return None
     others = _other_definitions(definition, material)
-    pool = [d.term.text for d in others if same_kind(definition.term, d.term, material)]
+    pool = [
+        d.term.text
+        for d in others
+        if same_kind(definition.term, d.term, material)
+        and not contains_phrase(normalize(meaning), d.term.text)
+    ]
     distractors = _closest(definition.term.text, pool, embed, len(definition.term.key.split()))
     if len(distractors) < 3:
         return None

@@ -117,6 +117,7 @@ def _parse_pdf(data: bytes, max_pages: int) -> list[Section]:
             log.warning("PDF page %d unreadable: %s", number, exc)
     if failures and not read:
         raise ParseError(f"no page of the PDF could be read ({failures} failed)")
+    read = _without_running_lines(read)
     headings = _outline_headings(reader) or _font_headings(read)
     return _pdf_sections(read, headings)
 
@@ -150,6 +151,27 @@ _NUMBERED = re.compile(r"^(\d+(?:\.\d+){0,3})\.?\s+[A-Z]")
 MAX_HEADING_WORDS = 14
 
 
+def _without_running_lines(pages: list[_PdfPage]) -> list[_PdfPage]:
+    """The pages without their running headers and footers: lines found on most pages (three or more)."""
+    if len(pages) < 3:
+        return pages
+    counts: dict[str, int] = {}
+    for page in pages:
+        for line in {" ".join(line.split()) for line in page.text.split("\n") if line.strip()}:
+            counts[line] = counts.get(line, 0) + 1
+    running = {line for line, n in counts.items() if n > len(pages) / 2}
+    if not running:
+        return pages
+    return [
+        _PdfPage(
+            page.number,
+            "\n".join(line for line in page.text.split("\n") if " ".join(line.split()) not in running),
+            tuple(run for run in page.runs if run[0] not in running),
+        )
+        for page in pages
+    ]
+
+
 def _outline_headings(reader) -> list[_PdfHeading]:
     """The bookmarks, by level, with their pages ([] when the PDF has none or they can't be read)."""
     found: list[_PdfHeading] = []
@@ -178,8 +200,7 @@ def _outline_headings(reader) -> list[_PdfHeading]:
 
 def _font_headings(pages: list[_PdfPage]) -> list[_PdfHeading]:
     """Lines set apart by their font: larger than the body text (levels by size, largest first), or short,
-    bold or numbered ("2.1 Sampling") at body size. A line repeated on most pages is a running header, not a
-    heading."""
+    bold or numbered ("2.1 Sampling") at body size."""
     sizes: dict[float, int] = {}
     for page in pages:
         for text, size, _ in page.runs:
@@ -197,16 +218,12 @@ def _font_headings(pages: list[_PdfPage]) -> list[_PdfHeading]:
             numbered = _NUMBERED.match(text)
             if size in larger:
                 level = larger.index(size) + 1
-            elif (bold or numbered) and size >= body and text[:1].isupper():
+            elif (bold or numbered) and size >= body and (text[:1].isupper() or numbered):
                 level = len(larger) + 1 + (numbered.group(1).count(".") if numbered else 0)
             else:
                 continue
             candidates.append((text, level, page.number))
-    counts: dict[str, int] = {}
-    for text, _, _ in candidates:
-        counts[text] = counts.get(text, 0) + 1
-    repeated = {text for text, n in counts.items() if len(pages) >= 3 and n > len(pages) / 2}
-    return [h for h in candidates if h[0] not in repeated]
+    return candidates
 
 
 def _pdf_sections(pages: list[_PdfPage], headings: list[_PdfHeading]) -> list[Section]:
