@@ -461,6 +461,7 @@ def summarize(rows: list[dict], tutor: dict) -> dict:
         "content_grounded": sum(c["grounded"] for c in content) / checked if checked else None,
         **{k: v for k, v in tutor.items() if not isinstance(v, list)},
         "verbs": dict(verbs.most_common()),
+        "quizzes_of_several_kinds": _mean(float(len(r["item_types"]) >= 2) for r in quizzed),
         "item_types": dict(sum((Counter(r["item_types"]) for r in quizzed), Counter())),
     }
     return summary

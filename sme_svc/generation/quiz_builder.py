@@ -262,31 +262,28 @@ def _definition_draft(
 
 def _term_draft(objective: Objective, definition: Definition, material: Material, embed) -> Draft | None:
     """ "Which term does the material describe as: a loop inside another loop?" with the term against other
-    terms of its kind."""
+    terms of its kind (as a cloze item's, none of them in the defining sentence)."""
     meaning = _meaning(definition)
     if not meaning or len(meaning.split()) < 4 or definition.term.key not in material.nouns:
         return None
-    others = _other_definitions(definition, material)
-    pool = [
-        d.term.text
-        for d in others
-        if same_kind(definition.term, d.term, material)
-        and not contains_phrase(normalize(meaning), d.term.text)
-    ]
-    distractors = _closest(definition.term.text, pool, embed, len(definition.term.key.split()))
+    distractors = term_distractors(definition.term, definition.sentence, material, embed)
     if len(distractors) < 3:
         return None
     question = f"Which term does the material describe as: {_lower_first(meaning)}?"
     sentence = definition.sentence
+    shown = [
+        material.in_running_text(t) if definition.term.group == "word" else t
+        for t in [definition.term.text, *distractors]
+    ]
     return Draft(
         objective.id,
         "term",
         question,
-        definition.term.text,
-        tuple(distractors),
+        shown[0],
+        tuple(shown[1:]),
         sentence,
         _where(material, sentence),
-        _term_notes(distractors, material),
+        _term_notes(shown[1:], material),
     )
 
 
