@@ -89,7 +89,8 @@ class Material:
         ("Probability" -> "probability", "Python" and "Bayes" stay)."""
         return " ".join(
             w.lower()
-            if (w[:1].isupper() and w[1:].islower() and w not in self.names) or w in ("A", "An")
+            if (w[:1].isupper() and w[1:].islower() and w not in self.names and not _possessive(w))
+            or w in ("A", "An")
             else w
             for w in text.split()
         )
@@ -117,6 +118,11 @@ def analyze(chunks: Sequence[Chunk], embed: EmbeddingCache) -> Material:
         nouns=frozenset(t.key for t in terms if _used_as_noun(t.text, sentences)),
         names=_names(sentences),
     )
+
+
+def _possessive(word: str) -> bool:
+    """ "Bayes'", "Newton's": a capitalized possessive is a name."""
+    return word.endswith(("'", "\u2019", "'s", "\u2019s"))
 
 
 def _names(sentences: Sequence[Sentence]) -> frozenset[str]:

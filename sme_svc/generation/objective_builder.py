@@ -213,8 +213,9 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
         add(*_classification(concept, sentences, material), 1.0)
         return out
     purpose = next((s for s in sentences if _used_for(s, core)), None)
-    if purpose is not None:
-        add(f"Use {subject} to {usage(purpose)[1]}", purpose, 1.0)
+    if purpose is not None:  # named as the sentence names it: "a while loop", not the keyword "while"
+        named, goal = usage(purpose)
+        add(f"Use {_lower_article(noun_phrase(named, material))} to {goal}", purpose, 1.0)
     formula = next((s for s in sentences if roles[s] == "formula" and _calculation_of(core, s)), None)
     if formula is not None:
         add(f"Calculate {subject}", formula, 0.95)
@@ -454,8 +455,8 @@ def finish(text: str) -> str:
 def _pick(
     candidates: list[Candidate], scores: np.ndarray, vectors: np.ndarray, avoid: np.ndarray, count: int
 ) -> list[int]:
-    """MMR over the candidates (texts to avoid are anchors: near-duplicates > 0.9 drop), one per concept, and
-    a verb already used twice only when nothing else is left."""
+    """MMR over the candidates (texts to avoid are anchors: near-duplicates > 0.9 drop), one per concept (the
+    main one may add one at another level), and a verb already used twice only when nothing else is left."""
     picked: list[int] = []
     concepts: dict[str, set[str]] = {}  # concept -> verbs of its objectives
     verbs: dict[str, int] = {}
@@ -465,9 +466,7 @@ def _pick(
             best, best_score = -1, -np.inf
             for i, candidate in enumerate(candidates):
                 taken = [v for c, vs in concepts.items() if _overlaps(candidate.concept, c) for v in vs]
-                if i in picked or (
-                    taken and (not candidate.main or len(taken) > 1 or candidate.verb in taken)
-                ):
+                if i in picked or (taken and not _second_of_main(candidate, taken)):
                     continue
                 if not relaxed and verbs.get(candidate.verb, 0) >= 2:
                     continue
@@ -484,6 +483,17 @@ def _pick(
             verbs[candidates[best].verb] = verbs.get(candidates[best].verb, 0) + 1
             anchors.append(vectors[best])
     return picked
+
+
+_UNDERSTAND = frozenset(
+    "Define Explain Describe Identify Recognize Recall Summarize Discuss State Name".split()
+)
+
+
+def _second_of_main(candidate: Candidate, taken: list[str]) -> bool:
+    """The module's main concept gets a second objective at another level (understand it, then apply it)."""
+    level = candidate.verb in _UNDERSTAND
+    return candidate.main and len(taken) == 1 and level != (taken[0] in _UNDERSTAND)
 
 
 def _overlaps(a: str, b: str) -> bool:

@@ -507,36 +507,44 @@ def draw(
     per answer while others are left, and item kinds take turns."""
     recency = {normalize(q): rank for rank, q in enumerate(seen)}
     unseen = {o: [d for d in drafts if normalize(d.question) not in recency] for o, drafts in bank.items()}
-    again = {
-        o: sorted(
-            (d for d in drafts if normalize(d.question) in recency),
-            key=lambda d: -recency[normalize(d.question)],
-        )
-        for o, drafts in bank.items()
-    }
+    # Seen drafts come back in one queue, longest unseen first, whatever their objective.
+    again = sorted(
+        (d for drafts in bank.values() for d in drafts if normalize(d.question) in recency),
+        key=lambda d: -recency[normalize(d.question)],
+    )
     items: list[QuizItem] = []
     facts: set[str] = set()
     kinds: Counter[str] = Counter()
-    for tier in (unseen, again):
-        for repeat_answers in (False, True):
-            left = {o: list(drafts) for o, drafts in tier.items()}
-            for objective_id in schedule(objectives, focus_ids, count):
-                if len(items) >= count or not any(left.values()):
+
+    def take(draft: Draft) -> bool:
+        item = to_item(draft, seed)
+        if not accept(item, items):
+            return False
+        items.append(item)
+        facts.add(draft.sentence.plain)
+        kinds[draft.kind] += 1
+        return True
+
+    for repeat_answers in (False, True):
+        left = {o: list(drafts) for o, drafts in unseen.items()}
+        for objective_id in schedule(objectives, focus_ids, count):
+            if len(items) >= count or not any(left.values()):
+                break
+            answers = set() if repeat_answers else {normalize(i.options[i.correct_index]) for i in items}
+            eligible = [
+                d
+                for d in left.get(objective_id, [])
+                if d.sentence.plain not in facts and normalize(d.answer) not in answers
+            ]
+            for draft in sorted(eligible[:LOOKAHEAD], key=lambda d: kinds[d.kind]) + eligible[LOOKAHEAD:]:
+                left[objective_id].remove(draft)
+                if take(draft):
                     break
-                answers = set() if repeat_answers else {normalize(i.options[i.correct_index]) for i in items}
-                eligible = [
-                    d
-                    for d in left.get(objective_id, [])
-                    if d.sentence.plain not in facts and normalize(d.answer) not in answers
-                ]
-                for draft in sorted(eligible[:LOOKAHEAD], key=lambda d: kinds[d.kind]) + eligible[LOOKAHEAD:]:
-                    left[objective_id].remove(draft)
-                    item = to_item(draft, seed)
-                    if accept(item, items):
-                        items.append(item)
-                        facts.add(draft.sentence.plain)
-                        kinds[draft.kind] += 1
-                        break
+    for draft in again:
+        if len(items) >= count:
+            break
+        if draft.sentence.plain not in facts:
+            take(draft)
     return items
 
 

@@ -307,7 +307,7 @@ def clause(predicate: str, max_words: int = 12, whole: bool = False) -> str:
         cut = text.find(brk)
         if brk in (", and ", ", but") and "," in text[:cut]:
             continue  # "the keywords, symbols, and punctuation": a list, not the end of a clause
-        if cut > 0 and len(text[:cut].split()) >= 3:
+        if cut > 0 and len(text[:cut].split()) >= 2:
             text = text[:cut]
     if whole and len(text.split()) > max_words:
         return ""
