@@ -66,12 +66,14 @@ DESTRUCTIVE = frozenset(
         "instructor.DeleteCourse",
         "instructor.DeleteModule",
         "instructor.DeleteCourseFile",
+        "instructor.MoveCourseFile",
         "instructor.UnpublishCourse",
         "instructor.ReorderModules",
         "instructor.UpdateLearningObjectives",
         "instructor.ApproveLearningObjectives",
         "learner.Unenroll",
         "sme.DeleteDocuments",
+        "sme.MoveDocuments",
         "sme.DeleteCourseIndex",
     }
 )
@@ -778,6 +780,7 @@ class MeshProbe:
         "instructor.DeleteModule": ("instructor:modules", "instructor:objectives"),
         "instructor.UploadCourseFile": ("files", "blobs"),
         "instructor.DeleteCourseFile": ("files", "blobs"),
+        "instructor.MoveCourseFile": ("files",),
         "instructor.UpdateLearningObjectives": ("instructor:objectives",),
         "instructor.GenerateLearningObjectives": ("instructor-mongo:jobs",),
         "orchestrator.SetPreferences": ("orchestrator-mongo:preferences",),

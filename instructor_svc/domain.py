@@ -129,6 +129,7 @@ class CourseFile:
     chunk_count: int
     created_at: datetime
     job_id: str | None = None
+    module_id: str = ""  # the module the file belongs to; "" for a course-wide file
 
 
 class IndexState(enum.Enum):

@@ -47,6 +47,7 @@ ACCESS = {
     "UploadCourseFile": Access.INSTRUCTOR,
     "ListCourseFiles": Access.INSTRUCTOR,
     "DeleteCourseFile": Access.INSTRUCTOR,
+    "MoveCourseFile": Access.INSTRUCTOR,
     # Services, the owner, and learners enrolled in the published course (checked in the use case).
     "ReadCourseFile": Access.AUTHENTICATED,
     "GetIndexingStatus": Access.INSTRUCTOR,
@@ -120,6 +121,7 @@ def file_pb(f: CourseFile) -> pb.CourseFile:
         state_message=f.state_message,
         chunk_count=f.chunk_count,
         create_time=timestamp(f.created_at),
+        module_id=f.module_id,
     )
 
 
@@ -277,7 +279,7 @@ class InstructorServicer(pb_grpc.InstructorServiceServicer):
                 yield message.data
 
         result = await self._app.files.upload(
-            require_principal(), meta.course_id, meta.file_name, meta.size_bytes, chunks()
+            require_principal(), meta.course_id, meta.file_name, meta.size_bytes, chunks(), meta.module_id
         )
         return pb.UploadCourseFileResponse(
             file=file_pb(result.file),
@@ -294,6 +296,12 @@ class InstructorServicer(pb_grpc.InstructorServiceServicer):
     async def DeleteCourseFile(self, request, context):
         await self._app.files.delete(require_principal(), request.course_id, request.file_id)
         return pb.DeleteCourseFileResponse()
+
+    async def MoveCourseFile(self, request, context):
+        file = await self._app.files.move(
+            require_principal(), request.course_id, request.file_id, request.module_id
+        )
+        return pb.MoveCourseFileResponse(file=file_pb(file))
 
     async def ReadCourseFile(self, request, context):
         file, chunks = await self._app.files.read(require_principal(), request.course_id, request.file_id)

@@ -212,6 +212,17 @@ class QuizItem:
     correct_index: int
     explanation: str
     citations: tuple[Citation, ...] = ()
+    option_notes: tuple[str, ...] = ()  # per option: why it is wrong, where the material says so
+
+    def explanation_for(self, selected: int) -> str:
+        """The explanation, and why the chosen option is wrong when it is and the material says why."""
+        wrong = selected != self.correct_index and 0 <= selected < len(self.option_notes)
+        note = self.option_notes[selected] if wrong else ""
+        return (
+            f"{self.explanation} You chose \u201c{self.options[selected]}\u201d: {note}"
+            if note
+            else self.explanation
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +270,7 @@ def usable_items(items: Sequence[QuizItem], objective_ids: set[str]) -> list[Qui
                 correct_index=item.correct_index,
                 explanation=item.explanation,
                 citations=item.citations,
+                option_notes=item.option_notes if len(item.option_notes) == len(item.options) else (),
             )
         )
     return usable

@@ -78,7 +78,7 @@ def grade(items: Sequence[QuizItem], answers: Sequence[Answer], pass_mark: float
                 selected_index=selected,
                 correct_index=item.correct_index,
                 correct=selected == item.correct_index,
-                explanation=item.explanation,
+                explanation=item.explanation_for(selected),
                 citations=item.citations,
             )
         )

@@ -33,6 +33,7 @@ class Chunk:
     heading: str = ""
     char_start: int = 0  # span of `text` within the extracted text of its section
     char_end: int = 0
+    module_id: str = ""  # the module its file belongs to; "" for a course-wide file
 
 
 class Method(Enum):
@@ -55,6 +56,14 @@ class Objective:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectiveDrafts:
+    """Drafted objectives, and why there are fewer than asked for when there are."""
+
+    objectives: list[Objective]
+    shortfall: str = ""  # "" when the requested count was met
+
+
+@dataclass(frozen=True, slots=True)
 class QuizItem:
     id: str
     objective_id: str
@@ -63,6 +72,7 @@ class QuizItem:
     correct_index: int
     explanation: str
     chunk_ids: tuple[str, ...] = ()
+    option_notes: tuple[str, ...] = ()  # per option: why it is wrong, where the material says so ("" if not)
 
 
 @dataclass(slots=True)
@@ -81,6 +91,7 @@ class DocumentItem(JobItem):
 
     sha256: str = ""
     media_type: str = ""
+    module_id: str = ""  # "" for a course-wide file
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from lmw_common.jobs import job_pb
 from lmw_common.preferences import preferences_from_pb
 from sme_svc.app import SmeApp
 from sme_svc.app.generation import Cited
-from sme_svc.domain import Chunk, DocumentItem, Generated, Method, Objective
+from sme_svc.domain import Chunk, DocumentItem, Generated, Method, Objective, ObjectiveDrafts
 
 ACCESS = {name: Access.INTERNAL for name in pb.DESCRIPTOR.services_by_name["SmeService"].methods_by_name}
 
@@ -65,7 +65,9 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
 
     async def IngestDocuments(self, request, context):
         documents = [
-            DocumentItem(d.file_id, d.file_name, sha256=d.sha256, media_type=d.media_type)
+            DocumentItem(
+                d.file_id, d.file_name, sha256=d.sha256, media_type=d.media_type, module_id=d.module_id
+            )
             for d in request.documents
         ]
         job = await self._app.documents.ingest(request.course_id, documents)
@@ -82,6 +84,12 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
         count = await self._app.documents.delete_files(request.course_id, list(request.file_ids))
         return pb.DeleteDocumentsResponse(deleted_chunk_count=count)
 
+    async def MoveDocuments(self, request, context):
+        count = await self._app.documents.move_files(
+            request.course_id, list(request.file_ids), request.module_id
+        )
+        return pb.MoveDocumentsResponse(moved_chunk_count=count)
+
     async def DeleteCourseIndex(self, request, context):
         count = await self._app.documents.delete_course(request.course_id)
         return pb.DeleteCourseIndexResponse(deleted_chunk_count=count)
@@ -93,6 +101,7 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
             request.k,
             list(request.filter.file_ids),
             _method(request.method),
+            request.filter.module_id or None,
         )
         return pb.RetrieveResponse(
             chunks=[
@@ -110,12 +119,15 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
             request.module_description,
             request.count,
             list(request.avoid),
+            request.module_id or None,
         )
+        drafts: ObjectiveDrafts = cited.value
         return pb.GenerateLearningObjectivesResponse(
             objectives=[
                 cpb.LearningObjective(id=o.id, text=o.text, citations=citations_pb(o.chunk_ids, cited.chunks))
-                for o in cited.value
-            ]
+                for o in drafts.objectives
+            ],
+            shortfall=drafts.shortfall,
         )
 
     async def GenerateModuleContent(self, request, context):
@@ -126,6 +138,7 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
             objectives_from_pb(request.objectives),
             preferences_from_pb(request.preferences),
             objectives_from_pb(request.recap_objectives),
+            request.module_id or None,
         )
         async for item in stream:
             if isinstance(item, Cited):
@@ -146,6 +159,8 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
             request.question_count,
             list(request.focus_objective_ids),
             request.seed,
+            request.module_id or None,
+            list(request.seen_questions),
         )
         return pb.GenerateQuizResponse(
             items=[
@@ -157,6 +172,7 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
                     correct_index=q.correct_index,
                     explanation=q.explanation,
                     citations=citations_pb(q.chunk_ids, cited.chunks),
+                    option_notes=list(q.option_notes),
                 )
                 for q in cited.value
             ]
@@ -165,7 +181,11 @@ class SmeServicer(pb_grpc.SmeServiceServicer):
     async def Answer(self, request, context):
         history = [(_TURN_ROLES.get(t.role, "user"), t.text) for t in request.history]
         stream = self._app.generation.answer(
-            request.course_id, request.question, history, list(request.protected_questions)
+            request.course_id,
+            request.question,
+            history,
+            list(request.protected_questions),
+            request.module_id or None,
         )
         async for item in stream:
             if isinstance(item, Cited):

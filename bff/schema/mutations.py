@@ -20,6 +20,7 @@ from bff.schema.types import (
     AuthPayload,
     CompleteModuleResult,
     Course,
+    CourseFile,
     Enrollment,
     Instructor,
     Job,
@@ -59,7 +60,7 @@ def _too_large(limit: int) -> ApiError:
     return bad_input(f"the file is larger than {limit} bytes", "FILE_TOO_LARGE", max_bytes=limit)
 
 
-async def _upload_one(info: Info, course_id: str, upload: Upload) -> UploadResult:
+async def _upload_one(info: Info, course_id: str, upload: Upload, module_id: str) -> UploadResult:
     """Stream one uploaded file to UploadCourseFile: metadata first, then 256 KiB chunks, counting bytes
     as they go; over the limit the call is cancelled and nothing is stored."""
     settings = context(info).settings
@@ -74,7 +75,10 @@ async def _upload_one(info: Info, course_id: str, upload: Upload) -> UploadResul
             await call.write(
                 ipb.UploadCourseFileRequest(
                     metadata=ipb.UploadCourseFileMetadata(
-                        course_id=course_id, file_name=name, size_bytes=size if isinstance(size, int) else 0
+                        course_id=course_id,
+                        file_name=name,
+                        size_bytes=size if isinstance(size, int) else 0,
+                        module_id=module_id,
                     )
                 )
             )
@@ -258,10 +262,16 @@ class Mutation:
     # --------------------------------------------------------------------------------------------- files
 
     @strawberry.mutation(
-        description="Upload course materials (GraphQL multipart request); each file starts an indexing job."
+        description="Upload course materials (GraphQL multipart request) for a module, or for the whole course "
+        "when moduleId is left out; each file starts an indexing job. Content already in the course comes back "
+        "as the existing file (duplicate), wherever it belongs: move it with moveCourseFile."
     )
     async def upload_course_files(
-        self, info: Info, course_id: strawberry.ID, files: list[Upload]
+        self,
+        info: Info,
+        course_id: strawberry.ID,
+        files: list[Upload],
+        module_id: strawberry.ID | None = None,
     ) -> list[UploadResult]:
         settings = context(info).settings
         if not files:
@@ -280,7 +290,13 @@ class Mutation:
                 ipb.ListCourseFilesRequest(course_id=course_id, page_size=1)
             )
         )
-        return [await _upload_one(info, course_id, upload) for upload in files]
+        if module_id:
+            course = await unary(
+                clients(info).instructor.GetCourse(ipb.GetCourseRequest(course_id=course_id))
+            )
+            if module_id not in {m.id for m in course.course.modules}:
+                raise ApiError("module not found", "NOT_FOUND", "MODULE_NOT_FOUND")
+        return [await _upload_one(info, course_id, upload, module_id or "") for upload in files]
 
     @strawberry.mutation
     async def delete_course_file(self, info: Info, course_id: strawberry.ID, file_id: strawberry.ID) -> bool:
@@ -290,6 +306,24 @@ class Mutation:
             )
         )
         return True
+
+    @strawberry.mutation(
+        description="Attach a file to another module, or to the whole course when moduleId is left out. "
+        "Refused (FILE_INDEXING) while the file is still being indexed."
+    )
+    async def move_course_file(
+        self,
+        info: Info,
+        course_id: strawberry.ID,
+        file_id: strawberry.ID,
+        module_id: strawberry.ID | None = None,
+    ) -> CourseFile:
+        response = await unary(
+            clients(info).instructor.MoveCourseFile(
+                ipb.MoveCourseFileRequest(course_id=course_id, file_id=file_id, module_id=module_id or "")
+            )
+        )
+        return CourseFile.from_pb(response.file)
 
     # ---------------------------------------------------------------------------------------- objectives
 

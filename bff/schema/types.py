@@ -373,6 +373,9 @@ class CourseFile:
     state_message: str
     chunk_count: int
     create_time: datetime | None
+    module_id: strawberry.ID | None = strawberry.field(
+        description="The module the file belongs to; null for a course-wide file."
+    )
 
     @staticmethod
     def from_pb(m: ipb.CourseFile) -> CourseFile:
@@ -387,6 +390,7 @@ class CourseFile:
             state_message=m.state_message,
             chunk_count=m.chunk_count,
             create_time=_time(m, "create_time"),
+            module_id=strawberry.ID(m.module_id) if m.module_id else None,
         )
 
 

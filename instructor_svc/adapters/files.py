@@ -2,7 +2,8 @@
 
 A document per file: `_id` (file id), course_id, name, media_type, size_bytes, sha256, state, state_message,
 chunk_count, created_at, updated_at, job_id (the ingestion job, None until one was requested), claim_until
-(a lease: whoever holds it is requesting ingestion), deleting. `(course_id, sha256)` is unique, so the same
+(a lease: whoever holds it is requesting ingestion), deleting, module_id ("" for a course-wide file; files
+recorded before modules had files have none and read as course-wide). `(course_id, sha256)` is unique, so the same
 content can never be recorded twice in a course, however many uploads race.
 """
 
@@ -33,6 +34,7 @@ def _file(doc: dict) -> CourseFile:
         chunk_count=doc.get("chunk_count", 0),
         created_at=doc["created_at"],
         job_id=doc.get("job_id"),
+        module_id=doc.get("module_id", ""),
     )
 
 
@@ -65,11 +67,22 @@ class FileStore:
             "job_id": None,
             "claim_until": claim_until,
             "deleting": False,
+            "module_id": file.module_id,
         }
         try:
             await self._files.insert_one(doc)
         except DuplicateKeyError as exc:
             raise DuplicateFile(file.sha256) from exc
+
+    async def set_module(self, course_id: str, file_ids: list[str], module_id: str, now: datetime) -> None:
+        await self._files.update_many(
+            {"course_id": course_id, "_id": {"$in": file_ids}},
+            {"$set": {"module_id": module_id, "updated_at": now}},
+        )
+
+    async def of_module(self, course_id: str, module_id: str) -> list[CourseFile]:
+        cursor = self._files.find({"course_id": course_id, "module_id": module_id, "deleting": {"$ne": True}})
+        return [_file(doc) async for doc in cursor]
 
     async def get(self, course_id: str, file_id: str) -> CourseFile | None:
         doc = await self._files.find_one({"_id": file_id, "course_id": course_id, "deleting": {"$ne": True}})

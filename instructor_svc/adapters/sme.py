@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from instructor_svc.domain import CourseFile, Objective
+from instructor_svc.domain import CourseFile, Module, Objective
 from lmw.sme.v1 import sme_service_pb2 as spb
 from lmw.sme.v1 import sme_service_pb2_grpc as spb_grpc
 from lmw_common.breaker import GuardedDependency
@@ -32,7 +32,13 @@ class SmeClient:
         request = spb.IngestDocumentsRequest(
             course_id=course_id,
             documents=[
-                spb.DocumentRef(file_id=f.id, file_name=f.name, sha256=f.sha256, media_type=f.media_type)
+                spb.DocumentRef(
+                    file_id=f.id,
+                    file_name=f.name,
+                    sha256=f.sha256,
+                    media_type=f.media_type,
+                    module_id=f.module_id,
+                )
                 for f in files
             ],
         )
@@ -56,21 +62,32 @@ class SmeClient:
         response = await self._guard.call(lambda: self._stub.DeleteDocuments(request))
         return response.deleted_chunk_count
 
+    async def move_documents(self, course_id: str, file_ids: list[str], module_id: str) -> int:
+        request = spb.MoveDocumentsRequest(course_id=course_id, file_ids=file_ids, module_id=module_id)
+        response = await self._guard.call(lambda: self._stub.MoveDocuments(request))
+        return response.moved_chunk_count
+
     async def delete_course_index(self, course_id: str) -> int:
         request = spb.DeleteCourseIndexRequest(course_id=course_id)
         response = await self._guard.call(lambda: self._stub.DeleteCourseIndex(request))
         return response.deleted_chunk_count
 
     async def generate_objectives(
-        self, course_id: str, title: str, description: str, count: int, avoid: list[str]
-    ) -> list[Objective]:
+        self, course_id: str, module: Module, count: int, avoid: list[str]
+    ) -> tuple[list[Objective], str]:
         request = spb.GenerateLearningObjectivesRequest(
-            course_id=course_id, module_title=title, module_description=description, count=count, avoid=avoid
+            course_id=course_id,
+            module_title=module.title,
+            module_description=module.description,
+            count=count,
+            avoid=avoid,
+            module_id=module.id,
         )
         response = await self._guard.call(
             lambda: self._stub.GenerateLearningObjectives(request, timeout=self._objective_timeout_s)
         )
-        return [
+        objectives = [
             Objective(o.id, o.text, tuple(citation_from_pb(c) for c in o.citations))
             for o in response.objectives
         ]
+        return objectives, response.shortfall

@@ -226,6 +226,7 @@ class Courses:
     async def delete_module(self, caller: Principal, course_id: str, module_id: str) -> None:
         module_id = v.identifier(module_id, "module_id")
         course = await self._access.owned(caller, course_id)
+        await self._files.release_module(course.id, module_id)  # its files stay, course-wide
         if not await self._repo.delete_module(course.id, module_id, now()):
             raise _module_not_found()
 

@@ -38,6 +38,7 @@ from instructor_svc.domain import (
     FileState,
     IndexState,
     IndexStatus,
+    Module,
     UploadResult,
 )
 from lmw_common import filetypes
@@ -46,6 +47,7 @@ from lmw_common.auth import Principal
 from lmw_common.errors import (
     DeadlineExceeded,
     DomainError,
+    FailedPrecondition,
     Internal,
     InvalidArgument,
     NotFound,
@@ -158,6 +160,12 @@ class FileStore(Protocol):
 
     async def set_job(self, file_ids: list[str], job_id: str, message: str, now: datetime) -> None: ...
 
+    async def set_module(
+        self, course_id: str, file_ids: list[str], module_id: str, now: datetime
+    ) -> None: ...
+
+    async def of_module(self, course_id: str, module_id: str) -> list[CourseFile]: ...
+
     async def set_state(
         self, file_id: str, job_id: str, state: FileState, message: str, chunk_count: int, now: datetime
     ) -> None:
@@ -192,6 +200,8 @@ class IngestJobs(Protocol):
 class CourseMaterials(Protocol):
     async def course_header(self, course_id: str) -> Course | None: ...
 
+    async def get_module(self, course_id: str, module_id: str) -> Module | None: ...
+
     async def materials_changed(self, course_id: str, now: datetime) -> int:
         """Bump the materials version and mark every module's existing objectives stale."""
         ...
@@ -209,6 +219,10 @@ class Indexer(Protocol):
     async def get_job(self, job_id: str, timeout_s: float | None = None) -> Job: ...
 
     async def delete_documents(self, course_id: str, file_ids: list[str]) -> int: ...
+
+    async def move_documents(self, course_id: str, file_ids: list[str], module_id: str) -> int:
+        """Attach the files' chunks to the module ("" = course-wide)."""
+        ...
 
     async def delete_course_index(self, course_id: str) -> int: ...
 
@@ -264,8 +278,12 @@ class Files:
         file_name: str,
         declared_size: int,
         chunks: AsyncIterator[bytes],
+        module_id: str = "",
     ) -> UploadResult:
+        """Store and index a file of the course, for one module or (no module) for the whole course. The
+        same content already in the course is answered with the existing file, wherever it belongs."""
         course = await self._access.owned(caller, course_id)
+        module_id = await self._module_of(course.id, module_id)
         name = filetypes.sanitize_file_name(file_name)
         if declared_size < 0:
             raise InvalidArgument("size_bytes must not be negative", "INVALID_SIZE", field="size_bytes")
@@ -298,6 +316,7 @@ class Files:
                 state_message=QUEUED_MESSAGE,
                 chunk_count=0,
                 created_at=now(),
+                module_id=module_id,
             )
             await staged.commit(self._blobs.path(course.id, file.id))
         try:
@@ -321,6 +340,52 @@ class Files:
         async with self._verify_slots:
             data = await staged.read_all()
             return await asyncio.to_thread(filetypes.detect_media_type, data, name)
+
+    async def _module_of(self, course_id: str, module_id: str) -> str:
+        """A module of this course ("" stays "": course-wide); NOT_FOUND for any other id."""
+        if not module_id:
+            return ""
+        module_id = v.identifier(module_id, "module_id")
+        if await self._repo.get_module(course_id, module_id) is None:
+            raise NotFound("module not found", "MODULE_NOT_FOUND")
+        return module_id
+
+    # modules
+
+    async def move(self, caller: Principal, course_id: str, file_id: str, module_id: str) -> CourseFile:
+        """Attach a file to another module, or (no module) to the whole course. Its index moves with it in
+        sme_svc first, so nothing changes while that is unavailable; a file still being indexed cannot move
+        yet. Objectives drafted before become stale, as after any change of the materials."""
+        course = await self._access.owned(caller, course_id)
+        file_id = v.identifier(file_id, "file_id")
+        module_id = await self._module_of(course.id, module_id)
+        file = await self._files.get(course.id, file_id)
+        if file is None:
+            raise NotFound("file not found", "FILE_NOT_FOUND")
+        if file.module_id == module_id:
+            return file
+        if not file.state.settled:
+            raise FailedPrecondition(
+                "the file is still being indexed; move it once it is indexed", "FILE_INDEXING"
+            )
+        await self._move([file], module_id)
+        await self._repo.materials_changed(course.id, now())
+        return await self._files.get(course.id, file_id) or file
+
+    async def release_module(self, course_id: str, module_id: str) -> None:
+        """The module is going: its files stay, for the whole course."""
+        files = await self._files.of_module(course_id, module_id)
+        if files:
+            await self._move(files, "")
+
+    async def _move(self, files: list[CourseFile], module_id: str) -> None:
+        course_id = files[0].course_id
+        ids = [f.id for f in files]
+        indexed = [f.id for f in files if f.state is FileState.INDEXED]
+        if indexed:
+            with contextlib.suppress(NotFound):
+                await self._sme.move_documents(course_id, indexed, module_id)
+        await self._files.set_module(course_id, ids, module_id, now())
 
     # ingestion requests and reconciliation
 

@@ -130,8 +130,11 @@ class ObjectiveWriter(Protocol):
     """sme_svc, which drafts objectives from the course's materials."""
 
     async def generate_objectives(
-        self, course_id: str, title: str, description: str, count: int, avoid: list[str]
-    ) -> list[Objective]: ...
+        self, course_id: str, module: Module, count: int, avoid: list[str]
+    ) -> tuple[list[Objective], str]:
+        """Objectives from the module's files first (then the course-wide ones), and why fewer than `count`
+        when there are ("" otherwise)."""
+        ...
 
 
 def _module_not_found() -> NotFound:
@@ -272,8 +275,10 @@ class Objectives:
                 if not await self._jobs.save(job, now()):
                     return
                 try:
-                    made = await self._generate_module(job.course_id, item.id, count, materials_version)
-                    item.state, item.message = JobState.SUCCEEDED, f"{made} objectives drafted"
+                    made, shortfall = await self._generate_module(
+                        job.course_id, item.id, count, materials_version
+                    )
+                    item.state, item.message = JobState.SUCCEEDED, shortfall or f"{made} objectives drafted"
                 except DomainError as exc:
                     item.state, item.message = JobState.FAILED, exc.message
                 except Exception:
@@ -311,15 +316,13 @@ class Objectives:
 
     async def _generate_module(
         self, course_id: str, module_id: str, count: int, materials_version: int
-    ) -> int:
+    ) -> tuple[int, str]:
         module = await self._repo.get_module(course_id, module_id)
         if module is None:
             raise NotFound("the module was deleted", "MODULE_NOT_FOUND")
         others = await self._repo.module_objectives(course_id, None, 0, MAX_MODULES)
         avoid = [o.text for m in others if m.module_id != module_id for o in m.objectives][:MAX_AVOID]
-        generated = await self._sme.generate_objectives(
-            course_id, module.title, module.description, count, avoid
-        )
+        generated, shortfall = await self._sme.generate_objectives(course_id, module, count, avoid)
         objectives = _clean_generated(generated)
         if not objectives:
             raise FailedPrecondition(
@@ -328,7 +331,7 @@ class Objectives:
         stored = await self._repo.store_generated(course_id, module_id, objectives, materials_version, now())
         if stored is None:
             raise NotFound("the module was deleted", "MODULE_NOT_FOUND")
-        return len(stored.objectives)
+        return len(stored.objectives), shortfall
 
     async def fail_stale_jobs(self) -> int:
         moment = now()

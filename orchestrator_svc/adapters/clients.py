@@ -204,6 +204,7 @@ class SmeClient:
             objectives=[_objective_pb(o) for o in objectives],
             preferences=preferences_pb(preferences),
             recap_objectives=[_objective_pb(o) for o in recap],
+            module_id=module.id,
         )
         stream = self._guard.stream(
             lambda: self._stub.GenerateModuleContent(request, timeout=self._timeout_s)
@@ -225,6 +226,7 @@ class SmeClient:
         count: int,
         focus_objective_ids: Sequence[str],
         seed: int,
+        seen_questions: Sequence[str],
     ) -> list[QuizItem]:
         request = spb.GenerateQuizRequest(
             course_id=course_id,
@@ -233,6 +235,8 @@ class SmeClient:
             question_count=count,
             focus_objective_ids=list(focus_objective_ids),
             seed=seed,
+            module_id=module.id,
+            seen_questions=list(seen_questions),
         )
         try:
             response = await self._guard.call(
@@ -249,6 +253,7 @@ class SmeClient:
                 correct_index=i.correct_index,
                 explanation=i.explanation,
                 citations=tuple(citation_from_pb(c) for c in i.citations),
+                option_notes=tuple(i.option_notes),
             )
             for i in response.items
         ]
@@ -259,6 +264,7 @@ class SmeClient:
         question: str,
         history: Sequence[tuple[str, str]],
         protected_questions: Sequence[str],
+        module_id: str,
     ) -> AsyncIterator[AnswerEvent]:
         roles = {"learner": spb.TURN_ROLE_LEARNER, "tutor": spb.TURN_ROLE_TUTOR}
         request = spb.AnswerRequest(
@@ -266,6 +272,7 @@ class SmeClient:
             question=question,
             history=[spb.ConversationTurn(role=roles[role], text=text) for role, text in history],
             protected_questions=list(protected_questions),
+            module_id=module_id,
         )
         stream = self._guard.stream(lambda: self._stub.Answer(request, timeout=self._timeout_s))
         async for event in _clear_errors(stream, "the tutor"):

@@ -51,6 +51,7 @@ def _item_dict(item: QuizItem) -> dict:
         "correct_index": item.correct_index,
         "explanation": item.explanation,
         "citations": [c.as_dict() for c in item.citations],
+        "option_notes": list(item.option_notes),
     }
 
 
@@ -63,6 +64,7 @@ def _item(data: dict) -> QuizItem:
         correct_index=data["correct_index"],
         explanation=data["explanation"],
         citations=_citations(data.get("citations")),
+        option_notes=tuple(data.get("option_notes", ())),  # absent in quizzes stored before notes existed
     )
 
 
@@ -201,6 +203,15 @@ class OrchestratorRepository:
         )
         rows = await self._read(query)
         return _quiz(rows[0]) if rows else None
+
+    async def seen_questions(self, learner_id: str, module_id: str, limit: int) -> list[str]:
+        query = (
+            select(QuizRow.items)
+            .where(QuizRow.learner_id == learner_id, QuizRow.module_id == module_id)
+            .order_by(QuizRow.ordinal.desc())
+        )
+        questions = [item["question"] for row in await self._read(query) for item in row[0]]
+        return list(dict.fromkeys(questions))[:limit]
 
     async def get_quiz(self, quiz_id: str) -> Quiz | None:
         rows = await self._read(select(QuizRow).where(QuizRow.id == quiz_id))

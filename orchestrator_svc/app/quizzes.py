@@ -38,6 +38,7 @@ from orchestrator_svc.grading import Answer
 log = logging.getLogger(__name__)
 
 MAX_ANSWERS = 200
+MAX_SEEN_QUESTIONS = 200  # a retake avoids the questions of this many earlier items
 # Given the stored mastery of a quiz's objectives (those never answered left out), the new states.
 MasteryUpdate = Callable[[dict[str, Mastery]], list[Mastery]]
 
@@ -48,6 +49,10 @@ class QuizStore(Protocol):
     async def quiz_by_ordinal(self, learner_id: str, module_id: str, ordinal: int) -> Quiz | None: ...
 
     async def get_quiz(self, quiz_id: str) -> Quiz | None: ...
+
+    async def seen_questions(self, learner_id: str, module_id: str, limit: int) -> list[str]:
+        """The questions of the learner's earlier draws of the module, most recent draw first."""
+        ...
 
     async def add_quiz(self, quiz: Quiz, focus_objective_ids: list[str], objectives_version: int) -> Quiz:
         """Store the draw unless (learner, module, ordinal) has one; the stored draw either way."""
@@ -82,7 +87,11 @@ class QuizWriter(Protocol):
         count: int,
         focus_objective_ids: Sequence[str],
         seed: int,
-    ) -> list[QuizItem]: ...
+        seen_questions: Sequence[str],
+    ) -> list[QuizItem]:
+        """Items from the module's bank; `seen_questions` (most recent first) come back only once the rest of
+        the bank is used up."""
+        ...
 
 
 class AttemptLog(Protocol):
@@ -145,8 +154,9 @@ class Quizzes:
         learner, course, module = ctx.learner_id, ctx.course, ctx.module
         own = approved(await self._objectives.objectives(course.id, module.id), module)
         seed = quiz_seed(learner, module.id, ordinal)
+        seen = await self._store.seen_questions(learner, module.id, MAX_SEEN_QUESTIONS) if ordinal else []
         items = await self._writer.generate_quiz(
-            course.id, module, own.objectives, self._question_count, focus, seed
+            course.id, module, own.objectives, self._question_count, focus, seed, seen
         )
         items = usable_items(items, {o.id for o in own.objectives})
         if not items:

@@ -35,8 +35,10 @@ class TutorModel(Protocol):
         question: str,
         history: Sequence[tuple[str, str]],
         protected_questions: Sequence[str],
+        module_id: str,
     ) -> AsyncIterator[AnswerEvent]:
-        """Text deltas, then one final event with the whole answer, its citations and whether it is grounded."""
+        """Text deltas, then one final event with the whole answer, its citations and whether it is grounded.
+        Asked from a module ("" for none), its material comes first."""
         ...
 
 
@@ -83,7 +85,7 @@ class Tutor:
         protected = [item.question for quiz in open_quizzes for item in quiz.items]
         asked_at = datetime.now(UTC)
         final = None
-        async for event in self._model.answer(course_id, question, turns, protected):
+        async for event in self._model.answer(course_id, question, turns, protected, module_id):
             if event.final:
                 final = event
             elif event.delta:

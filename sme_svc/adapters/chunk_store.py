@@ -24,7 +24,17 @@ from sme_svc.domain import Chunk
 CHUNKS = "chunks"
 COURSE_INDEXES = "course_indexes"
 _WRITE_BATCH = 500
-_CHUNK_FIELDS = ("course_id", "file_id", "file_name", "ordinal", "text", "page", "slide", "heading")
+_CHUNK_FIELDS = (
+    "course_id",
+    "file_id",
+    "file_name",
+    "ordinal",
+    "text",
+    "page",
+    "slide",
+    "heading",
+    "module_id",  # absent in chunks stored before modules had files: read as "" (course-wide)
+)
 _SPAN_FIELDS = ("char_start", "char_end")
 _NO_EMBEDDING = {"embedding": 0, "ingest_id": 0}
 
@@ -72,6 +82,16 @@ class ChunkStore:
             {"course_id": course_id, "file_id": file_id, "ingest_id": {"$ne": ingest_id}}
         )
         return await self._bump_version(course_id)
+
+    async def set_module(self, course_id: str, file_ids: Iterable[str], module_id: str) -> int:
+        """Move the chunks of these files to `module_id` ("" = course-wide); returns how many changed."""
+        result = await self._chunks.update_many(
+            {"course_id": course_id, "file_id": {"$in": list(file_ids)}, "module_id": {"$ne": module_id}},
+            {"$set": {"module_id": module_id}},
+        )
+        if result.modified_count:
+            await self._bump_version(course_id)
+        return result.modified_count
 
     async def delete_files(self, course_id: str, file_ids: Iterable[str]) -> int:
         """Delete the chunks of these files; returns how many were deleted."""

@@ -41,6 +41,7 @@ def _item_doc(item: DocumentItem) -> dict:
         "name": item.name,
         "sha256": item.sha256,
         "media_type": item.media_type,
+        "module_id": item.module_id,  # absent in jobs stored before: DocumentItem's default, course-wide
         "state": item.state.value,
         "message": item.message,
         "chunk_count": item.chunk_count,

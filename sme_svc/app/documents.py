@@ -30,6 +30,10 @@ class ChunkStore(Protocol):
         """Delete every chunk of the course; how many were deleted."""
         ...
 
+    async def set_module(self, course_id: str, file_ids: Sequence[str], module_id: str) -> int:
+        """Attach the files' chunks to `module_id` ("" = course-wide); how many changed."""
+        ...
+
 
 class LoadedCourses(Protocol):
     async def forget(self, course_id: str) -> None:
@@ -58,6 +62,7 @@ class Documents:
                 name=v.text(d.name, "file_name", 255),
                 sha256=d.sha256[:64],
                 media_type=d.media_type[:100],
+                module_id=v.identifier(d.module_id, "module_id") if d.module_id else "",
             )
             for d in documents
         ]
@@ -85,6 +90,16 @@ class Documents:
         course_id = v.identifier(course_id, "course_id")
         ids = [v.identifier(f, "file_id") for f in v.bounded_list(file_ids, "file_ids", MAX_FILE_IDS)]
         return await self._chunks.delete_files(course_id, ids)
+
+    async def move_files(self, course_id: str, file_ids: Sequence[str], module_id: str) -> int:
+        """Attach files to a module ("" = course-wide): their chunks stay, only their module changes. A file
+        still being ingested gets its module from the ingestion request, which its caller updates too."""
+        course_id = v.identifier(course_id, "course_id")
+        ids = [v.identifier(f, "file_id") for f in v.bounded_list(file_ids, "file_ids", MAX_FILE_IDS)]
+        if not ids:
+            raise InvalidArgument("file_ids must not be empty", "REQUIRED", field="file_ids")
+        module_id = v.identifier(module_id, "module_id") if module_id else ""
+        return await self._chunks.set_module(course_id, ids, module_id)
 
     async def delete_course(self, course_id: str) -> int:
         """Delete the course's chunks, then its index on this replica (the others see the course's version

@@ -20,6 +20,11 @@ from sme_svc.retrieval.index import gpu_available
 
 # Passages a module's content is written from, by detail level.
 CONTENT_PASSAGES = {"brief": 8, "moderate": 12, "detailed": 18}
+OBJECTIVE_PASSAGES = 16
+QUIZ_PASSAGES = 6  # per objective: the module's bank of items grows with it
+VOCABULARY_PASSAGES = 12  # from the whole course, for distractors
+TUTOR_PASSAGES = 6
+MAX_SEEN = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +59,27 @@ class Generation:
         self._requests: Counter[str] = Counter()
 
     async def objectives(
-        self, course_id: str, title: str, description: str, count: int, avoid: Sequence[str]
+        self,
+        course_id: str,
+        title: str,
+        description: str,
+        count: int,
+        avoid: Sequence[str],
+        module_id: str | None = None,
     ) -> Cited:
+        """ObjectiveDrafts from the module's material (see Search.grounding), with the chunks they cite."""
         course_id = v.identifier(course_id, "course_id")
         title = v.text(title, "module_title", v.MAX_TITLE)
         description = v.text(description, "module_description", v.MAX_DESCRIPTION, required=False)
         count = _bounded_count(count, 4, 20)
         avoid = [v.text(a, "avoid", 500) for a in v.bounded_list(avoid, "avoid", 200)]
-        chunks = [h.chunk for h in await self._search.grounding(course_id, f"{title}. {description}", 16)]
+        query = f"{title}. {description}"
+        chunks = [
+            h.chunk for h in await self._search.grounding(course_id, query, OBJECTIVE_PASSAGES, module_id)
+        ]
         async with self._generating("GenerateLearningObjectives"):
-            objectives = await _guarded_call(
-                self._generator.objectives(title, description, chunks, count, avoid)
-            )
-        return Cited(objectives, {c.id: c for c in chunks})
+            drafts = await _guarded_call(self._generator.objectives(title, description, chunks, count, avoid))
+        return Cited(drafts, {c.id: c for c in chunks})
 
     async def content(
         self,
@@ -76,15 +89,18 @@ class Generation:
         objectives: Sequence[Objective],
         prefs: Preferences,
         recap: Sequence[Objective],
+        module_id: str | None = None,
     ) -> AsyncIterator[str | Cited]:
-        """Markdown deltas, then the whole content with the chunks it cites."""
+        """Markdown deltas, then the whole content with the chunks it cites. The module's objectives are
+        grounded in the module's material; the recap of earlier objectives in the whole course."""
         course_id = v.identifier(course_id, "course_id")
         title = v.text(title, "module_title", v.MAX_TITLE)
         description = v.text(description, "module_description", v.MAX_DESCRIPTION, required=False)
         objectives = _checked_objectives(objectives)
         recap = _checked_objectives(recap, required=False)
         query = " ".join([title, description, *(o.text for o in objectives)])
-        hits = await self._search.grounding(course_id, query, CONTENT_PASSAGES.get(prefs.detail_level, 12))
+        passages = CONTENT_PASSAGES.get(prefs.detail_level, 12)
+        hits = await self._search.grounding(course_id, query, passages, module_id)
         if recap:
             hits += await self._search.grounding(course_id, " ".join(o.text for o in recap), 4)
         chunks = list({h.chunk.id: h.chunk for h in hits}.values())
@@ -101,33 +117,52 @@ class Generation:
         count: int,
         focus: Sequence[str],
         seed: int,
+        module_id: str | None = None,
+        seen: Sequence[str] = (),
     ) -> Cited:
+        """Quiz items from the module's material; questions in `seen` (the learner's earlier draws, most
+        recent first) come back only once every other item of the module's bank was drawn."""
         course_id = v.identifier(course_id, "course_id")
         title = v.text(title, "module_title", v.MAX_TITLE)
         objectives = _checked_objectives(objectives)
         count = _bounded_count(count, 5, 20)
+        seen = [q[:1000] for q in v.bounded_list(seen, "seen_questions", MAX_SEEN)]
         by_objective: dict[str, list[Chunk]] = {}
         for objective in objectives:
-            by_objective[objective.id] = [
-                h.chunk for h in await self._search.grounding(course_id, objective.text, 4)
-            ]
+            hits = await self._search.grounding(course_id, objective.text, QUIZ_PASSAGES, module_id)
+            by_objective[objective.id] = [h.chunk for h in hits]
+        own = {c.id for chunks in by_objective.values() for c in chunks}
+        nearby = await self._search.passages(course_id, title, VOCABULARY_PASSAGES)
+        vocabulary = [h.chunk for h in nearby if h.chunk.id not in own]  # distractors from the same course
         async with self._generating("GenerateQuiz"):
             items: list[QuizItem] = await _guarded_call(
-                self._generator.quiz(title, objectives, by_objective, count, list(focus), seed)
+                self._generator.quiz(
+                    title, objectives, by_objective, count, list(focus), seed, seen, vocabulary
+                )
             )
         return Cited(items, {c.id: c for group in by_objective.values() for c in group})
 
     async def answer(
-        self, course_id: str, question: str, history: Sequence[tuple[str, str]], protected: Sequence[str]
+        self,
+        course_id: str,
+        question: str,
+        history: Sequence[tuple[str, str]],
+        protected: Sequence[str],
+        module_id: str | None = None,
     ) -> AsyncIterator[str | Cited]:
         """The tutor's answer: text deltas, then the whole answer with the chunks it cites. Questions in
-        `protected` (the learner's open quizzes) get a hint instead of the answer."""
+        `protected` (the learner's open quizzes) get a hint instead of the answer. Asked from a module, the
+        module's passages come first, and the best of the whole course join them."""
         course_id = v.identifier(course_id, "course_id")
         question = v.text(question, "question", MAX_QUERY)
         history = [(role, text[:MAX_QUERY]) for role, text in v.bounded_list(history, "history", 50)]
         protected = [p[:1000] for p in v.bounded_list(protected, "protected_questions", 50)]
         # A follow-up ("and the second one?") is retrieved together with what it points at.
-        hits = await self._search.passages(course_id, contextualize_question(question, history), 6)
+        query = contextualize_question(question, history)
+        hits = await self._search.passages(course_id, query, TUTOR_PASSAGES)
+        if module_id:
+            own = await self._search.passages(course_id, query, TUTOR_PASSAGES, module_id)
+            hits = list({h.chunk.id: h for h in [*own, *hits]}.values())
         async with self._generating("Answer"):
             async for item in _guarded(self._generator.answer(question, history, hits, protected)):
                 yield (

@@ -47,7 +47,15 @@ class FileSource(Protocol):
 
 class FileIndexer(Protocol):
     async def index_file(
-        self, course_id: str, file_id: str, file_name: str, file_sha256: str, data: bytes, media_type: str
+        self,
+        course_id: str,
+        file_id: str,
+        file_name: str,
+        file_sha256: str,
+        data: bytes,
+        media_type: str,
+        *,
+        module_id: str = "",
     ) -> int: ...
 
 
@@ -133,7 +141,13 @@ class IngestionRunner:
         try:
             data = await self._files.read(job.course_id, item.id)
             item.chunk_count = await self._indexer.index_file(
-                job.course_id, item.id, item.name, item.sha256, data, item.media_type
+                job.course_id,
+                item.id,
+                item.name,
+                item.sha256,
+                data,
+                item.media_type,
+                module_id=item.module_id,
             )
             item.state, item.message = JobState.SUCCEEDED, f"{item.chunk_count} chunks indexed"
         except (DomainError, ValueError) as exc:  # a bad file fails alone, with its reason

@@ -17,9 +17,16 @@ MAX_FILE_IDS = 500
 
 class CourseRetriever(Protocol):
     async def retrieve(
-        self, course_id: str, query: str, k: int, file_ids: Sequence[str] | None, method: Method
+        self,
+        course_id: str,
+        query: str,
+        k: int,
+        file_ids: Sequence[str] | None,
+        method: Method,
+        module_id: str | None = None,
     ) -> list[Hit]:
-        """The `k` best chunks of the course for `query`, best first (limited to `file_ids` when given)."""
+        """The `k` best chunks of the course for `query`, best first (limited to `file_ids` when given).
+        With `module_id`: the module's chunks first, then course-wide ones, then the rest of the course."""
         ...
 
 
@@ -28,22 +35,44 @@ class Search:
         self._retriever = retriever
 
     async def retrieve(
-        self, course_id: str, query: str, k: int, file_ids: Sequence[str], method: Method
+        self,
+        course_id: str,
+        query: str,
+        k: int,
+        file_ids: Sequence[str],
+        method: Method,
+        module_id: str | None = None,
     ) -> list[Hit]:
         course_id = v.identifier(course_id, "course_id")
         query = v.text(query, "query", MAX_QUERY)
         if not 0 <= k <= MAX_K:
             raise InvalidArgument(f"k must be between 1 and {MAX_K}", "INVALID_K", field="k")
         ids = [v.identifier(f, "file_id") for f in v.bounded_list(file_ids, "file_ids", MAX_FILE_IDS)]
-        return await self._retriever.retrieve(course_id, query, k or DEFAULT_K, ids or None, method)
+        module_id = _module(module_id)
+        return await self._retriever.retrieve(
+            course_id, query, k or DEFAULT_K, ids or None, method, module_id
+        )
 
-    async def passages(self, course_id: str, query: str, k: int) -> list[Hit]:
-        """The `k` passages most relevant to `query` (hybrid search over the whole course); may be none."""
-        return await self._retriever.retrieve(course_id, query[:MAX_QUERY], k, None, Method.HYBRID)
+    async def passages(self, course_id: str, query: str, k: int, module_id: str | None = None) -> list[Hit]:
+        """The `k` passages most relevant to `query` (hybrid search; the module's files first when given);
+        may be none."""
+        return await self._retriever.retrieve(
+            course_id, query[:MAX_QUERY], k, None, Method.HYBRID, _module(module_id)
+        )
 
-    async def grounding(self, course_id: str, query: str, k: int) -> list[Hit]:
-        """What a generation is grounded in: FAILED_PRECONDITION while the course has nothing indexed."""
-        hits = await self.passages(course_id, query, k)
+    async def grounding(self, course_id: str, query: str, k: int, module_id: str | None = None) -> list[Hit]:
+        """What a generation for a module is grounded in: the module's own files and the course-wide ones,
+        and the rest of the course only when those hold nothing (no module: the whole course).
+        FAILED_PRECONDITION while the course has nothing indexed."""
+        hits = await self.passages(course_id, query, k, module_id)
+        if module_id:
+            scoped = [h for h in hits if h.chunk.module_id in (module_id, "")]
+            hits = scoped or hits
         if not hits:
             raise FailedPrecondition("the course has no indexed material yet", "INDEX_EMPTY")
         return hits
+
+
+def _module(module_id: str | None) -> str | None:
+    """None (no module: no tiers) or a valid module id."""
+    return v.identifier(module_id, "module_id") if module_id else None

@@ -15,18 +15,22 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from lmw_common.preferences import Preferences
-from sme_svc.domain import Chunk, Generated, Hit, Objective, QuizItem
+from sme_svc.domain import Chunk, Generated, Hit, Objective, ObjectiveDrafts, QuizItem
 
 Encode = Callable[[list[str]], np.ndarray]
 """Sentence encoder: texts -> (n, dim) float32, L2-normalized rows (cosine = dot product)."""
 
 # Bloom's taxonomy action verbs accepted at the start of a learning objective (measurable verbs only).
 ACTION_VERBS = frozenset(
-    """Analyze Apply Assess Calculate Categorize Choose Classify Combine Compare Compose Compute Construct
-    Contrast Convert Create Debug Define Demonstrate Describe Design Determine Develop Differentiate
-    Discuss Distinguish Evaluate Examine Explain Express Identify Illustrate Implement Interpret Justify
-    List Modify Name Obtain Organize Outline Predict Recall Recognize Relate Select Show Solve Summarize
-    Trace Translate Use Write Assign Display Perform Access Build Measure Plan""".split()
+    """Access Adapt Add Analyze Annotate Apply Arrange Assess Assign Build Calculate Categorize Choose Classify
+    Collect Combine Compare Compose Compute Concatenate Configure Construct Contrast Convert Correct Count Create
+    Debug Declare Define Demonstrate Derive Describe Design Determine Develop Diagnose Differentiate Discuss
+    Display Distinguish Divide Draw Employ Estimate Evaluate Examine Explain Express Extract Find Format
+    Formulate Generate Graph Handle Identify Illustrate Implement Import Index Initialize Install Interpret
+    Investigate Iterate Justify Label List Locate Match Measure Modify Multiply Name Obtain Open Order Organize
+    Outline Perform Plan Plot Predict Print Propose Prove Raise Read Recall Recognize Relate Represent Run
+    Search Select Show Simplify Sketch Solve Sort State Store Subtract Summarize Test Trace Translate Use
+    Validate Verify Visualize Write""".split()
 )
 
 
@@ -56,8 +60,9 @@ class Generator(Protocol):
         chunks: Sequence[Chunk],
         count: int = 5,
         avoid: Sequence[str] = (),
-    ) -> list[Objective]:
-        """`count` (or fewer) distinct measurable objectives, each citing supporting chunks.
+    ) -> ObjectiveDrafts:
+        """`count` (or fewer) distinct measurable objectives, each citing supporting chunks, and when fewer,
+        why (the shortfall a teacher reads in the job's per-module message).
 
         `avoid` holds objective texts that already exist (other modules, rejected drafts); near-duplicates of
         them are not returned. Raises GenerationFailed when none is acceptable.
@@ -87,9 +92,16 @@ class Generator(Protocol):
         count: int = 5,
         focus_objective_ids: Sequence[str] = (),
         seed: int = 0,
+        seen_questions: Sequence[str] = (),
+        vocabulary: Sequence[Chunk] = (),
     ) -> list[QuizItem]:
         """Up to `count` validated multiple-choice items (4 options, one correct), spread over the objectives,
-        weighted towards `focus_objective_ids`. The same inputs and seed give the same quiz."""
+        weighted towards `focus_objective_ids`. The same inputs and seed give the same quiz.
+
+        The items that the material supports form the module's bank; questions in `seen_questions` (most
+        recent first) are drawn again only when the unseen part of the bank cannot fill the quiz, the
+        longest-unseen first. `vocabulary` holds passages from elsewhere in the course: their terms may be
+        distractors, never keys or supporting sentences."""
         ...
 
     def answer(

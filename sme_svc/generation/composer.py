@@ -16,18 +16,24 @@ Preferences:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lmw_common.preferences import Preferences
 from sme_svc.domain import Generated, Objective
-from sme_svc.generation.material import Material, is_example, is_procedural, is_task
-from sme_svc.generation.objective_builder import clause
+from sme_svc.generation.material import (
+    Material,
+    is_example,
+    is_procedural,
+    is_task,
+    kinds_tree,
+    ordered_steps,
+)
 from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix, mmr
 from sme_svc.generation.terms import Term, terms_in
-from sme_svc.generation.text import Block, Sentence, content_words, split_long_sentence, strip_inline
+from sme_svc.generation.text import Block, Sentence, clause, content_words, split_long_sentence, strip_inline
 
 SENTENCES_PER_OBJECTIVE = {"brief": 2, "moderate": 4, "detailed": 6}
 GOING_DEEPER_SENTENCES = 4
@@ -110,6 +116,9 @@ class Composer:
         for index, objective in enumerate(self.objectives):
             own = affinity[index] >= affinity[owner, np.arange(len(owner))] - OWNERSHIP_MARGIN
             picked = self._pick(sims[index], affinity[index], own, objective, used)
+            needed = self._definition_needed(objective)
+            if needed is not None and needed not in picked and needed not in used:
+                picked = [needed, *picked][: self._count()]  # every detail level keeps the definitions
             used.update(picked)
             sentences = [self.material.sentences[i] for i in picked]
             sections.append(Section(objective, sentences, self._key_term(objective, sentences), None))
@@ -138,6 +147,16 @@ class Composer:
             eligible = [i for i in np.argsort(-affinity, kind="stable")[:1] if i not in used]
         chosen = mmr(relevance[eligible], self.material.embeddings[eligible], self._count(), diversity=0.3)
         return [eligible[i] for i in chosen]
+
+    def _definition_needed(self, objective: Objective) -> int | None:
+        """The index of the sentence defining the first term the objective names, if the material has one."""
+        for term in sorted(
+            terms_in(objective.text, self.material.terms), key=lambda t: objective.text.casefold().find(t.key)
+        ):
+            definition = self.material.definitions.get(term.key)
+            if definition is not None and definition.sentence in self.material.sentences:
+                return self.material.sentences.index(definition.sentence)
+        return None
 
     def _count(self) -> int:
         return SENTENCES_PER_OBJECTIVE[self.prefs.detail_level]
@@ -240,19 +259,23 @@ class Composer:
         return out
 
     def _examples_first(self, section: Section) -> list[str]:
-        examples = [s for s in section.sentences if is_example(s)]
+        """Real examples of the objective's concept first (from the section, else the material's best one
+        for it), then the idea; an objective the material gives no example for says so."""
+        examples = self._examples_of(section)
         concepts = _in_reading_order([s for s in section.sentences if s not in examples])
         out = []
         if examples or section.code:
             out.append(self._paragraph(examples, label="**Example.**") if examples else "**Example.**")
             if section.code:
                 out.append(self._code(section.code))
+        else:
+            out.append("*The material gives no worked example of this; here is the idea.*")
         if concepts:
             out.append(self._paragraph(concepts, label="**The idea behind it.**"))
         return out
 
     def _practical(self, section: Section) -> list[str]:
-        tasks = [s for s in section.sentences if is_task(s)] or self._task_for(section)
+        tasks = [s for s in section.sentences if is_task(s)] or self._owned(section, is_task)
         steps = [s for s in section.sentences if is_procedural(s) and s not in tasks]
         context = [s for s in section.sentences if s not in steps and s not in tasks]
         lead, points = context[:1], _in_reading_order(context[1:])
@@ -272,14 +295,28 @@ class Composer:
         out.append(f"- [ ] I can {_lower_first(section.objective.text)}.")
         return out
 
-    def _task_for(self, section: Section) -> list[Sentence]:
-        """An exercise from anywhere in the material that fits this objective (each is used once)."""
-        tasks = [i for i, s in enumerate(self.material.sentences) if is_task(s)]
-        if not tasks or not self.objectives:
+    def _examples_of(self, section: Section) -> list[Sentence]:
+        """Examples of the objective's own concept: from where its best sentence is, else among its
+        sentences, else the material's example that fits the objective best."""
+        if not section.sentences:
             return []
-        sims = self.material.similarity(self.embed([o.text for o in self.objectives]))[:, tasks]
+        top = section.sentences[0]
+        near = [s for s in self.material.sentences if (s.chunk_id, s.heading) == (top.chunk_id, top.heading)]
+        return (
+            [s for s in near if is_example(s)][:2]
+            or [s for s in section.sentences if is_example(s)]
+            or self._owned(section, is_example)
+        )
+
+    def _owned(self, section: Section, kind: Callable[[Sentence], bool]) -> list[Sentence]:
+        """The sentence of a kind (an exercise, an example) from anywhere in the material that fits this
+        objective best, if it fits no other objective better and is close enough to it."""
+        candidates = [i for i, s in enumerate(self.material.sentences) if kind(s)]
+        if not candidates or not self.objectives:
+            return []
+        sims = self.material.similarity(self.embed([o.text for o in self.objectives]))[:, candidates]
         mine = self.objectives.index(section.objective)
-        owned = [(sims[mine, k], -i) for k, i in enumerate(tasks) if int(np.argmax(sims[:, k])) == mine]
+        owned = [(sims[mine, k], -i) for k, i in enumerate(candidates) if int(np.argmax(sims[:, k])) == mine]
         best = max(owned, default=None)
         return [self.material.sentences[-best[1]]] if best and best[0] >= TASK_FLOOR else []
 
@@ -309,26 +346,24 @@ class Composer:
         return [title, "| Term | What it means | Source |\n|---|---|---|\n" + "\n".join(rows)]
 
     def _diagram(self, sections: list[Section]) -> list[str]:
-        boxes = []
-        for number, section in enumerate(sections, 1):
-            label = section.key_term.text if section.key_term else _short(section.objective.text, 3)
-            related = self._related_terms(section)[:2]
-            boxes.append(_box(f"{number}. {label}", [f"   + {r}" for r in related]))
-        if not boxes:
-            return []
-        arrow = " " * (_DIAGRAM_WIDTH // 2) + "|\n" + " " * (_DIAGRAM_WIDTH // 2) + "v"
-        return ["## How the ideas connect", "```text\n" + f"\n{arrow}\n".join(boxes) + "\n```"]
-
-    def _related_terms(self, section: Section) -> list[str]:
-        """Other marked-up terms of the section, skipping ones nested in a term already shown."""
-        shown = [section.key_term.key] if section.key_term else []
-        out = []
-        for term in terms_in(" ".join(s.plain for s in section.sentences), self.material.terms):
-            if term.kind == "phrase" or any(term.key in k or k in term.key for k in shown):
-                continue
-            shown.append(term.key)
-            out.append(term.text)
-        return out
+        """A diagram only of what the material lays out as a structure: its ordered steps (a flow) or a
+        kind of thing and its types (a tree). Anything else is better served by the term table."""
+        chunk_ids = {s.chunk_id for section in sections for s in section.sentences}
+        steps = ordered_steps(self.material, chunk_ids)
+        if steps:
+            boxes = [_box(_wrap(f"{n}. {strip_inline(s.plain)}", 4)) for n, s in enumerate(steps, 1)]
+            arrow = " " * (_DIAGRAM_WIDTH // 2) + "|\n" + " " * (_DIAGRAM_WIDTH // 2) + "v"
+            citation = self.citations.mark(list(dict.fromkeys(s.chunk_id for s in steps)))
+            flow = "```text\n" + f"\n{arrow}\n".join(boxes) + "\n```"
+            return ["## The steps at a glance", flow, f"*Drawn from* {citation}"]  # a drawing, not a quote
+        tree = kinds_tree(self.material, chunk_ids)
+        if tree:
+            root, kinds = tree
+            branches = [f"{'└──' if i == len(kinds) - 1 else '├──'} {k.text}" for i, k in enumerate(kinds)]
+            citation = self.citations.mark(list(dict.fromkeys(k.chunk_ids[0] for k in kinds)))
+            drawing = "```text\n" + "\n".join([root, *branches]) + "\n```"
+            return ["## The kinds at a glance", drawing, f"*Drawn from* {citation}"]
+        return []
 
     def _glossary(self, sections: list[Section]) -> list[str]:
         entries = [
@@ -339,9 +374,9 @@ class Composer:
 
     def _closing(self, sections: list[Section]) -> list[str]:
         detail = self.prefs.detail_level
-        terms = [s.key_term.text for s in sections if s.key_term]
         if detail == "brief":
-            return ["## In short", f"Key terms: {', '.join(dict.fromkeys(terms))}."] if terms else []
+            terms = [t.text for t, _ in self._defined_terms(sections, limit=6)]
+            return ["## In short", f"Key terms: {', '.join(terms)}."] if len(terms) >= 2 else []
         if detail == "moderate":
             return self._recap(sections, "## Summary", labelled=False)
         return self._going_deeper(sections) + self._recap(sections, "## Recap", labelled=True)
@@ -426,9 +461,23 @@ def _table_cell(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("|", "\\|")).strip()
 
 
-def _box(title: str, lines: list[str]) -> str:
+def _wrap(text: str, max_lines: int) -> list[str]:
+    """Text in lines that fit a diagram box, the last one ending in "..." when it had to stop early."""
+    width = _DIAGRAM_WIDTH - 4
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word[:width])
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: width - 3] + "..."
+    return lines
+
+
+def _box(rows: list[str]) -> str:
     inner = _DIAGRAM_WIDTH - 4
-    rows = [title] + lines
     border = "+" + "-" * (inner + 2) + "+"
     body = [f"| {row[:inner].ljust(inner)} |" for row in rows]
     return "\n".join([border, *body, border])

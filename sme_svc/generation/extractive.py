@@ -17,27 +17,30 @@ from typing import TypeVar
 import numpy as np
 
 from lmw_common.preferences import Preferences
-from sme_svc.domain import Chunk, Generated, Hit, Objective, QuizItem
+from sme_svc.domain import Chunk, Generated, Hit, Objective, ObjectiveDrafts, QuizItem
 from sme_svc.generation.base import Encode, GenerationFailed
 from sme_svc.generation.composer import Citations, Composer
 from sme_svc.generation.conversation import (
-    COVERAGE_THRESHOLD,
     HINT_INTRO,
-    NOT_COVERED,
     contextualize_question,
+    not_covered,
+    passages_of,
     protected_match,
     referenced_item,
+    support,
+    where,
 )
 from sme_svc.generation.material import Material, analyze
-from sme_svc.generation.objective_builder import build_objectives
-from sme_svc.generation.quiz_builder import Draft, candidate_drafts, schedule, shuffled_window, to_item
-from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix, mmr
-from sme_svc.generation.text import Sentence, normalize
-from sme_svc.generation.validation import validate_objectives, validate_quiz
+from sme_svc.generation.objective_builder import build_objectives, concepts
+from sme_svc.generation.quiz_builder import candidate_drafts, draw, shuffled_window
+from sme_svc.generation.ranking import EmbeddingCache, mmr
+from sme_svc.generation.text import Sentence
+from sme_svc.generation.validation import shortfall, validate_objectives, validate_quiz
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ANSWER_SENTENCES = 3
+ANSWER_WINDOW = 0.85  # sentences scoring at least this share of the best one may join it
 OVERGENERATE = 3  # objective candidates considered per requested objective
 
 
@@ -67,7 +70,7 @@ class ExtractiveGenerator:
         chunks: Sequence[Chunk],
         count: int = 5,
         avoid: Sequence[str] = (),
-    ) -> list[Objective]:
+    ) -> ObjectiveDrafts:
         return await self._offload(
             self._objectives, module_title, module_description, list(chunks), count, list(avoid)
         )
@@ -81,7 +84,8 @@ class ExtractiveGenerator:
             log.info("objective drafts dropped", extra={"dropped": dropped})
         if not valid:
             raise GenerationFailed(f"no acceptable objective for module {title!r}: {dropped[:3]}")
-        return valid[:count]
+        topics = [c.name for c in concepts(material)]
+        return ObjectiveDrafts(valid[:count], shortfall(len(valid[:count]), count, dropped, topics))
 
     # ------------------------------------------------------------------ content
 
@@ -124,86 +128,47 @@ class ExtractiveGenerator:
         count: int = 5,
         focus_objective_ids: Sequence[str] = (),
         seed: int = 0,
+        seen_questions: Sequence[str] = (),
+        vocabulary: Sequence[Chunk] = (),
     ) -> list[QuizItem]:
         return await self._offload(
-            self._quiz, list(objectives), dict(chunks_by_objective), count, list(focus_objective_ids), seed
+            self._quiz,
+            list(objectives),
+            dict(chunks_by_objective),
+            count,
+            list(focus_objective_ids),
+            seed,
+            list(seen_questions),
+            list(vocabulary),
         )
 
-    def _quiz(self, objectives, chunks_by_objective, count, focus_ids, seed) -> list[QuizItem]:
+    def _quiz(
+        self, objectives, chunks_by_objective, count, focus_ids, seed, seen, vocabulary
+    ) -> list[QuizItem]:
         all_chunks = [c for chunks in chunks_by_objective.values() for c in chunks]
         if not objectives or not all_chunks:
             raise GenerationFailed("a quiz needs objectives and course material")
-        material = analyze(all_chunks, self._embed)
-        queues = {
+        # Keys and their sentences come from each objective's chunks (candidate_drafts); distractors may be
+        # terms from anywhere in this material, the course's vocabulary included.
+        material = analyze(all_chunks + list(vocabulary), self._embed)
+        bank = {
             o.id: shuffled_window(
                 candidate_drafts(material, o, chunks_by_objective.get(o.id, ()), self._embed), seed, window=4
             )
             for o in objectives
         }
-        items = self._fill(queues, objectives, focus_ids, count, seed, material)
+        ids = [o.id for o in objectives]
+
+        def accept(item: QuizItem, kept: list[QuizItem]) -> bool:
+            valid, _ = validate_quiz(
+                [item], material.chunk_by_id, self._embed, ids, [i.question for i in kept]
+            )
+            return bool(valid)
+
+        items = draw(bank, objectives, focus_ids, count, seed, seen, accept)
         if not items:
             raise GenerationFailed("no valid quiz question could be built from the material")
         return items
-
-    def _fill(self, queues: dict[str, list[Draft]], objectives, focus_ids, count, seed, material: Material):
-        """Draw drafts objective by objective; keep each only if it validates against those kept so far.
-        First pass: one question per answer; second pass lifts that to reach `count`."""
-        accepted: list[QuizItem] = []
-        used_sentences: set = set()
-        objective_ids = [o.id for o in objectives]
-        for allow_repeated_answers in (False, True):
-            answers = {normalize(i.options[i.correct_index]) for i in accepted}
-            positions = dict.fromkeys(objective_ids, 0)
-            for objective_id in schedule(objectives, focus_ids, count):
-                if len(accepted) >= count or all(positions[o] >= len(queues[o]) for o in objective_ids):
-                    break
-                item = self._next_valid(
-                    queues[objective_id],
-                    positions,
-                    objective_id,
-                    accepted,
-                    answers,
-                    used_sentences,
-                    allow_repeated_answers,
-                    seed,
-                    material,
-                    objective_ids,
-                )
-                if item:
-                    accepted.append(item)
-                    answers.add(normalize(item.options[item.correct_index]))
-            if len(accepted) >= count:
-                break
-        return accepted
-
-    def _next_valid(
-        self,
-        queue,
-        positions,
-        objective_id,
-        accepted,
-        answers,
-        used_sentences,
-        allow_repeats,
-        seed,
-        material,
-        ids,
-    ):
-        while positions[objective_id] < len(queue):
-            draft = queue[positions[objective_id]]
-            positions[objective_id] += 1
-            if normalize(draft.answer) in answers and not allow_repeats:
-                continue
-            if draft.sentence in used_sentences:  # one question per fact
-                continue
-            item = to_item(draft, seed)
-            valid, _ = validate_quiz(
-                [item], material.chunk_by_id, self._embed, ids, [i.question for i in accepted]
-            )
-            if valid:
-                used_sentences.add(draft.sentence)
-                return item
-        return None
 
     # ------------------------------------------------------------------ tutor
 
@@ -224,21 +189,22 @@ class ExtractiveGenerator:
     def _answer(self, question, history, hits: list[Hit], protected) -> tuple[list[str], Generated]:
         query = contextualize_question(question, history)
         material = analyze([h.chunk for h in hits], self._embed)
-        if not material.sentences:
-            return _single(NOT_COVERED, grounded=False)
-        sims = cosine_matrix(self._embed([query]), material.embeddings)[0]
-        if float(np.max(sims)) < COVERAGE_THRESHOLD:
-            return _single(NOT_COVERED, grounded=False)
+        found = support(query, material.sentences, passages_of(material.chunks), self._embed)
+        if not found.covered:
+            return _single(not_covered(_closest_chunks(material, found.scores)), grounded=False)
         if protected_match(question, protected, self._embed):
-            return _hint(material, sims)
-        return _quote(material, sims, referenced_item(question, _last_answer(history)))
+            return _hint(material, found.scores)
+        return _quote(material, found.scores, referenced_item(question, _last_answer(history)))
 
 
-def _quote(material: Material, sims: np.ndarray, referent: str) -> tuple[list[str], Generated]:
-    """The best few sentences (MMR), grouped per source chunk in reading order, then the source list."""
-    best = float(np.max(sims))
-    eligible = [i for i in range(len(sims)) if sims[i] >= max(COVERAGE_THRESHOLD, 0.75 * best)]
-    chosen = [eligible[i] for i in mmr(sims[eligible], material.embeddings[eligible], ANSWER_SENTENCES, 0.3)]
+def _quote(material: Material, scores: np.ndarray, referent: str) -> tuple[list[str], Generated]:
+    """The sentences that best answer the question (the best one, and up to two more close to it and not
+    repeating it), grouped per source chunk in reading order, then the source list."""
+    best = float(np.max(scores))
+    eligible = [i for i in range(len(scores)) if scores[i] >= ANSWER_WINDOW * best]
+    chosen = [
+        eligible[i] for i in mmr(scores[eligible], material.embeddings[eligible], ANSWER_SENTENCES, 0.3)
+    ]
     sentences = sorted((material.sentences[i] for i in chosen), key=lambda s: s.order)
     citations = Citations()
     blocks = [f"About **{referent}**:" if referent else "Here is what the course materials say:"]
@@ -267,10 +233,16 @@ def _hint(material: Material, sims: np.ndarray) -> tuple[list[str], Generated]:
     return _finish(blocks, citations)
 
 
+def _closest_chunks(material: Material, scores: np.ndarray) -> list[Chunk]:
+    """The chunks in order of their best sentence's score."""
+    best: dict[str, float] = {}
+    for sentence, score in zip(material.sentences, scores, strict=True):
+        best[sentence.chunk_id] = max(best.get(sentence.chunk_id, -1.0), float(score))
+    return [material.chunk_by_id[c] for c in sorted(best, key=lambda c: -best[c])]
+
+
 def _source(material: Material, chunk_id: str, number: int) -> str:
-    chunk = material.chunk_by_id[chunk_id]
-    where = f", {chunk.heading}" if chunk.heading else ""
-    return f"[{number}] {chunk.file_name}{where}"
+    return f"[{number}] {where(material.chunk_by_id[chunk_id])}"
 
 
 def _last_answer(history: Sequence[tuple[str, str]]) -> str:

@@ -11,21 +11,21 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-import numpy as np
-
 from lmw_common.preferences import Preferences
-from sme_svc.domain import Chunk, Generated, Hit, Objective, QuizItem
+from sme_svc.domain import Chunk, Generated, Hit, Objective, ObjectiveDrafts, QuizItem
 from sme_svc.generation import prompts
 from sme_svc.generation.base import Encode, GenerationFailed
 from sme_svc.generation.conversation import (
-    COVERAGE_THRESHOLD,
     NOT_COVERED,
     contextualize_question,
+    not_covered,
+    passages_of,
     protected_match,
+    support,
 )
 from sme_svc.generation.ranking import EmbeddingCache
-from sme_svc.generation.text import chunk_sentences
-from sme_svc.generation.validation import validate_objectives, validate_quiz
+from sme_svc.generation.text import bold_terms, chunk_sentences
+from sme_svc.generation.validation import shortfall, validate_objectives, validate_quiz
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class LLMGenerator(ABC):
         chunks: Sequence[Chunk],
         count: int = 5,
         avoid: Sequence[str] = (),
-    ) -> list[Objective]:
+    ) -> ObjectiveDrafts:
         sources = prompts.number_sources(chunks)
         chunk_by_id = {s.chunk.id: s.chunk for s in sources}
         accepted: list[Objective] = []
@@ -99,7 +99,7 @@ class LLMGenerator(ABC):
             raise GenerationFailed(
                 f"no acceptable objective after {1 + self.max_regenerations} attempts: {feedback[:3]}"
             )
-        return accepted[:count]
+        return ObjectiveDrafts(accepted[:count], shortfall(len(accepted[:count]), count, feedback))
 
     # ------------------------------------------------------------------ quiz
 
@@ -111,6 +111,8 @@ class LLMGenerator(ABC):
         count: int = 5,
         focus_objective_ids: Sequence[str] = (),
         seed: int = 0,
+        seen_questions: Sequence[str] = (),
+        vocabulary: Sequence[Chunk] = (),
     ) -> list[QuizItem]:
         sources = prompts.number_sources([c for chunks in chunks_by_objective.values() for c in chunks])
         number_of = {s.chunk.id: s.number for s in sources}
@@ -119,6 +121,7 @@ class LLMGenerator(ABC):
         }
         chunk_by_id = {s.chunk.id: s.chunk for s in sources}
         objective_ids = [o.id for o in objectives]
+        course_terms = list(dict.fromkeys(t for c in vocabulary for t in bold_terms(c.text)))[:40]
         accepted: list[QuizItem] = []
         feedback: list[str] = []
         for _attempt in range(1 + self.max_regenerations):
@@ -130,8 +133,12 @@ class LLMGenerator(ABC):
                 by_objective,
                 count - len(accepted),
                 focus_objective_ids,
-                asked,
+                [
+                    *asked,
+                    *seen_questions[:50],
+                ],  # the learner's earlier questions: the bank's unseen part first
                 feedback,
+                course_terms,
             )
             reply = await self.complete(messages, schema=prompts.QUIZ_SCHEMA)
             try:
@@ -178,12 +185,12 @@ class LLMGenerator(ABC):
     ) -> AsyncIterator[str | Generated]:
         chunks = [h.chunk for h in hits]
         query = contextualize_question(question, history)
-        covered, protected = await asyncio.to_thread(
+        decline, protected = await asyncio.to_thread(
             self._tutor_decision, query, question, chunks, protected_questions
         )
-        if not covered:
-            yield NOT_COVERED
-            yield Generated(markdown=NOT_COVERED, chunk_ids=[], grounded=False)
+        if decline:
+            yield decline
+            yield Generated(markdown=decline, chunk_ids=[], grounded=False)
             return
         sources = prompts.number_sources(chunks)
         messages = prompts.answer_messages(question, history, sources, hint_for=protected)
@@ -191,15 +198,16 @@ class LLMGenerator(ABC):
             yield item
 
     def _tutor_decision(self, query: str, question: str, chunks: list[Chunk], protected: Sequence[str]):
-        """(covered, protected question or None), decided on embeddings exactly as the extractive backend."""
+        """(the decline when the materials do not cover the question, else "", and the protected question
+        asked about or None), decided exactly as the extractive backend decides: no model call to decline."""
         sentences = chunk_sentences(chunks)
-        if not sentences:
-            return False, None
-        sims = self._embed([s.plain for s in sentences]) @ self._embed([query])[0]
-        covered = float(np.max(sims)) >= COVERAGE_THRESHOLD
-        return covered, protected_match(question, protected, self._embed) if covered else None
+        found = support(query, sentences, passages_of(chunks), self._embed)
+        if not found.covered:
+            return not_covered(chunks), None
+        return "", protected_match(question, protected, self._embed)
 
     async def _streamed(self, messages, sources) -> AsyncIterator[str | Generated]:
+        """The model's reply as deltas, then its Generated; a reply that declines is not grounded."""
         parts: list[str] = []
         async for delta in self.stream(messages):
             if delta:
@@ -209,4 +217,5 @@ class LLMGenerator(ABC):
         if not markdown.strip():
             raise GenerationFailed("the model returned an empty reply")
         chunk_ids, markers = prompts.citation_map(markdown, sources)
-        yield Generated(markdown=markdown, chunk_ids=chunk_ids, grounded=True, markers=markers)
+        grounded = not markdown.lstrip().startswith(NOT_COVERED)
+        yield Generated(markdown=markdown, chunk_ids=chunk_ids, grounded=grounded, markers=markers)

@@ -11,9 +11,58 @@ import numpy as np
 from sme_svc.domain import Chunk
 from sme_svc.generation.ranking import EmbeddingCache, centrality, cosine_matrix
 from sme_svc.generation.terms import Definition, Term, extract_terms, find_definitions
-from sme_svc.generation.text import Block, Sentence, chunk_sentences, code_blocks, words_of
+from sme_svc.generation.text import (
+    STOPWORDS,
+    Block,
+    Sentence,
+    chunk_sentences,
+    clause,
+    code_blocks,
+    strip_inline,
+    words_of,
+)
 
-_EXAMPLE_CUE = re.compile(r"(\bfor example\b|\bfor instance\b|\be\.g\.|\bex:)", re.IGNORECASE)
+_EXAMPLE_CUE = re.compile(
+    r"(\bfor example\b|\bfor instance\b|\be\.g\.|\bex:|\bsuch as\b|^(?:suppose|imagine|consider)\b)",
+    re.IGNORECASE,
+)
+_COMPUTATION = re.compile(
+    r"(\s[=×+*/]\s|\b(equals?|gives|produces|returns|prints|outputs|divided by|times|plus|minus|percent|"
+    r"multiplied|squared|average of|sum of)\b|%)",
+    re.IGNORECASE,
+)
+_SETUP = re.compile(
+    r"^(ex\b|example\b|suppose|consider|imagine|assume|let's|let us|say\b|in this example|here\b)"
+    r"|\b(may want to|wants to|would like to|is asked to)\b",
+    re.IGNORECASE,
+)
+_FORMULA = re.compile(
+    r"(\s=\s|\b(equals?|divided by|multiplied by|times the|square root|sum of|product of|formula|"
+    r"is calculated|is computed|calculated (?:as|by)|computed (?:as|by)|average of|ratio of|plus or minus)\b)",
+    re.IGNORECASE,
+)
+_CONTRAST = re.compile(
+    r"\b(unlike|whereas|in contrast|instead of|compared (?:with|to)|differs? from|difference between|"
+    r"rather than|versus|vs\.|on the other hand)\b",
+    re.IGNORECASE,
+)
+_CLASSIFICATION = re.compile(
+    r"\b(types of|kinds of|categories|classified|classify|divided into|falls? into|(?:two|three|four) (?:main )?"
+    r"(?:types|kinds|categories|groups))\b",
+    re.IGNORECASE,
+)
+_PROCESS = re.compile(
+    r"\b(first|then|next|finally|step|steps|process|until|each time|in turn|afterwards|repeats?|causes?|"
+    r"leads? to|results? in)\b",
+    re.IGNORECASE,
+)
+# "X can be used to Y", "X is used to Y", "X lets you Y", "X allows the programmer to Y"
+_USED_TO = re.compile(r"^(?P<x>.{2,60}?)\s+(?:can|could|may)?\s*(?:be|is|are)\s+used\s+to\s+(?P<y>.+)$", re.I)
+_LETS = re.compile(
+    r"^(?P<x>.{2,60}?)\s+(?:lets|allows|enables|helps)\s+(?:(?:you|us|programmers?|the programmer|users?)\s+)?"
+    r"(?:to\s+)?(?P<y>[a-z].+)$",
+    re.IGNORECASE,
+)
 _STEP_CUE = re.compile(r"^(first|second|third|then|next|finally|after that|to [a-z]+\b.*,)", re.IGNORECASE)
 _IMPERATIVE = frozenset(
     """add apply avoid build call check choose compare compute create define enter find follow initialize
@@ -32,6 +81,19 @@ class Material:
     definitions: dict[str, Definition]  # term key -> definition
     code: list[tuple[Block, str]]  # (code block, chunk id)
     chunk_by_id: dict[str, Chunk] = field(default_factory=dict)
+    nouns: frozenset[str] = frozenset()  # keys of the terms the material uses as nouns (not as adjectives)
+    names: frozenset[str] = frozenset()  # words it capitalizes inside sentences and never writes lower-case
+
+    def in_running_text(self, text: str) -> str:
+        """Text as it reads inside a sentence: capitalized words in lower case unless they are names
+        ("Probability" -> "probability", "Python" and "Bayes" stay)."""
+        return " ".join(
+            w.lower()
+            if (w[:1].isupper() and w[1:].islower() and w not in self.names and not _possessive(w))
+            or w in ("A", "An")
+            else w
+            for w in text.split()
+        )
 
     def similarity(self, query_vectors: np.ndarray) -> np.ndarray:
         """(len(query_vectors), len(sentences)) cosine matrix."""
@@ -53,16 +115,146 @@ def analyze(chunks: Sequence[Chunk], embed: EmbeddingCache) -> Material:
         definitions=find_definitions(terms, sentences),
         code=code_blocks(ordered),
         chunk_by_id={c.id: c for c in ordered},
+        nouns=frozenset(t.key for t in terms if _used_as_noun(t.text, sentences)),
+        names=_names(sentences),
     )
 
 
+def _possessive(word: str) -> bool:
+    """ "Bayes'", "Newton's": a capitalized possessive is a name."""
+    return word.endswith(("'", "\u2019", "'s", "\u2019s"))
+
+
+def _names(sentences: Sequence[Sentence]) -> frozenset[str]:
+    """Words capitalized inside a sentence and never written in lower case ("Python"), code spans left out
+    ("`python`" is a command, not the language)."""
+    prose = [re.sub(r"`[^`]*`", " ", s.text) for s in sentences]
+    upper = {w for text in prose for w in re.findall(r"(?<=[^\s.!?:] )[A-Z][a-z'’-]+", text)}
+    lower = {w for text in prose for w in re.findall(r"(?<=\S )[a-z][a-z'’-]+", text)}
+    return frozenset(w for w in upper if w.lower() not in lower)
+
+
+_DETERMINERS = frozenset(
+    "a an the this that these those each every its their our your his her one two some any no many several all".split()
+)
+
+
+def _used_as_noun(term: str, sentences: Sequence[Sentence]) -> bool:
+    """Whether the material uses a term as a noun: a whole noun phrase after a determiner ("an outlier is",
+    "... than the median."), or a sentence's subject ("Probability is ..."); adjectives ("a right-skewed
+    distribution", "call the result statistically significant") never are."""
+    pattern = re.compile(rf"(?:(\w+)\s+)?(?<![\w-]){re.escape(term)}(?![\w-])(?:\s+(\w+))?", re.IGNORECASE)
+    for sentence in sentences:
+        for match in pattern.finditer(sentence.plain):
+            before, after = (match.group(1) or "").casefold(), (match.group(2) or "").casefold()
+            heads_a_phrase = not after or after in STOPWORDS or after.endswith(("s", "ed"))
+            if before in _DETERMINERS and heads_a_phrase:
+                return True
+            if match.start() == 0 and after in ("is", "are", "was", "were"):
+                return True
+    return False
+
+
+_ORDINAL_STEP = re.compile(
+    r"^(first|firstly|second|secondly|third|thirdly|then|next|after that|afterwards|finally|lastly|step \d+)\b",
+    re.IGNORECASE,
+)
+MAX_STEPS = 6
+
+
+def ordered_steps(material: Material, chunk_ids: set[str]) -> list[Sentence]:
+    """The ordered steps the material lays out in one section among these chunks ("First, ...", "Then, ...",
+    or a list of instructions), in reading order; [] when no section has three or more."""
+    by_section: dict[tuple[str, str], list[Sentence]] = {}
+    for sentence in material.sentences:
+        if sentence.chunk_id in chunk_ids:
+            chunk = material.chunk_by_id[sentence.chunk_id]
+            by_section.setdefault((chunk.file_id, sentence.heading), []).append(sentence)
+    best: list[Sentence] = []
+    for sentences in by_section.values():
+        steps = [s for s in sentences if _ORDINAL_STEP.match(s.plain) or (s.in_list and is_procedural(s))]
+        if len(steps) > len(best):
+            best = steps
+    return best[:MAX_STEPS] if len(best) >= 3 else []
+
+
+def kinds_tree(material: Material, chunk_ids: set[str]) -> tuple[str, list[Term]] | None:
+    """A kind of thing and its types as the material names them among these chunks ("variable": "categorical
+    variable", "numerical variable"): marked-up noun terms sharing a head noun, two or more; None otherwise."""
+    groups: dict[str, list[Term]] = {}
+    for term in material.terms:
+        words = term.key.split()
+        if term.kind == "phrase" or len(words) < 2 or term.key not in material.nouns:
+            continue
+        if chunk_ids.isdisjoint(term.chunk_ids):
+            continue
+        head = words[-1][:-1] if words[-1].endswith("s") and len(words[-1]) > 3 else words[-1]
+        groups.setdefault(head, []).append(term)
+    head, kinds = max(groups.items(), key=lambda item: (len(item[1]), item[0]), default=("", []))
+    if len(kinds) < 2:
+        return None
+    return head, sorted(kinds, key=lambda t: t.key)[:MAX_STEPS]
+
+
+def is_setup(sentence: Sentence) -> bool:
+    """The set-up of a worked example or an exercise ("Suppose ...", "Ex: ...", "Write a program that ..."):
+    material to work through, never an objective or an answer."""
+    return bool(_SETUP.search(sentence.plain)) or is_task(sentence)
+
+
+def sentence_role(sentence: Sentence) -> str:
+    """What a sentence does: "formula" | "contrast" | "classification" | "process" | "statement"."""
+    text = sentence.plain
+    for role, pattern in (
+        ("formula", _FORMULA),
+        ("contrast", _CONTRAST),
+        ("classification", _CLASSIFICATION),
+        ("process", _PROCESS),
+    ):
+        if pattern.search(text):
+            return role
+    return "statement"
+
+
+def usage(sentence: Sentence) -> tuple[str, str] | None:
+    """(what, what for) of a sentence saying what something is used for ("The round() function can be used to
+    mitigate floating-point errors" -> ("The round() function", "mitigate floating-point errors")): a short
+    subject that names something (not "It" or "This"), and a purpose that is a whole clause of at most a
+    dozen words."""
+    text = strip_inline(sentence.plain).strip().rstrip(".!")
+    for pattern in (_USED_TO, _LETS):
+        match = pattern.match(text)
+        if not match:
+            continue
+        subject = match.group("x").strip()
+        words = subject.split()
+        if not 1 <= len(words) <= 6 or words[0].casefold() in _REFERRING or not _names_something(subject):
+            continue
+        purpose = clause(match.group("y"), max_words=12, whole=True)
+        if purpose and len(purpose.split()) >= 2 and purpose.split()[0].casefold() not in _NOT_A_VERB:
+            return subject, purpose
+    return None
+
+
+_NOT_A_VERB = frozenset("a an the this that these those its their his her our your for of in on".split())
+_REFERRING = frozenset("it this that these those they which such both each another other".split())
+
+
+def _names_something(subject: str) -> bool:
+    """No verb-like word inside ("The code that reads ..." is a clause, not a name)."""
+    return not re.search(r"\b(that|which|who|when|if|is|are|was|were|has|have)\b", subject, re.IGNORECASE)
+
+
 def is_example(sentence: Sentence) -> bool:
-    """An explicit example cue, numbers, or a code span with a call, a literal or an assignment."""
+    """A real example: an explicit cue ("for example", "for instance", "e.g.", "such as", "Ex:", "suppose"),
+    a worked computation (numbers with an operation or a result: "= 3.5", "divided by 4", "gives 95
+    percent"), or a code span with a call, a literal or an assignment. Numbers alone (a year, a count in
+    passing) are not an example."""
     text = sentence.plain
     code = "".join(re.findall(r"`([^`]+)`", sentence.text))
     return (
         bool(_EXAMPLE_CUE.search(text))
-        or any(ch.isdigit() for ch in text)
+        or bool(re.search(r"\d", text) and _COMPUTATION.search(text))
         or bool(re.search(r"[(=\d\"']", code))
     )
 

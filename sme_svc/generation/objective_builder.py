@@ -1,48 +1,81 @@
-"""Extractive learning objectives: Bloom-verb templates filled from defining sentences, contrasts and tasks."""
+"""Extractive learning objectives: one per concept of the module, its verb chosen by what the source does.
+
+A concept is a section of the material (its heading) or a key term the material marks up. Its sentences say
+what kind of knowledge it is, and that picks the verb (Bloom level):
+- a purpose ("X can be used to Y", "X lets you Y"): "Use X to Y";
+- a formula or a computation (equals, divided by, =, a worked calculation): "Calculate X";
+- a contrast with a peer term (unlike, whereas, compared with): "Compare X and Y" / "Distinguish X from Y";
+- a classification (types of, kinds of, classified as): "Classify X as A or B" / "Identify the types of X";
+- a definition ("X is a ...", "... is called X"): "Define X";
+- a mechanism or a process (steps, cause and effect): "Explain how X <verb> ..." / "Describe X".
+A heading that already names an activity ("Counting with a while loop") becomes that activity ("Count with a
+while loop"). Clauses taken from the material are used whole or not at all, never cut mid-phrase, and the
+set-up of a worked example ("Suppose ...", "Write a program that ...") is never an objective.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sme_svc.domain import Objective
 from sme_svc.generation.base import ACTION_VERBS
-from sme_svc.generation.material import Material, is_task
-from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix, mmr
+from sme_svc.generation.material import Material, is_setup, sentence_role, usage
+from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix
 from sme_svc.generation.terms import Definition, Term, terms_in
-from sme_svc.generation.text import strip_inline, words_of
+from sme_svc.generation.text import Sentence, clause, is_label, normalize, strip_inline, words_of
 
-_CONTRAST = re.compile(
-    r"\b(unlike|whereas|but|instead of|compared|difference|rather than|versus|vs\.?)\b", re.I
-)
-_CLAUSE_BREAKS = (
-    ", such as",
-    ", which",
-    ", so ",
-    ", and ",
-    ", but",
-    "; ",
-    " (",
-    ": ",
-    ", because",
-    ", for instance",
-    ", for example",
-)
-_DANGLING = frozenset(
-    {"a", "an", "the", "and", "or", "but", "of", "to", "with", "that", "which", "so", "as", "its"}
-)
+MAIN_PRIOR = 0.9  # the module's own topic (its top heading)
+RELEVANCE_WEIGHT = 0.7  # against the concept's prior; 0.3-0.9 measured within 0.01 of each other
+MAX_PURPOSE_WORDS = 12
 MAX_PREDICATE_WORDS = 12
+# Headings that organize a text rather than name a concept.
+_STRUCTURAL = re.compile(
+    r"^(introduction|overview|summary|conclusion|review|exercises?|practice|key terms|glossary|references|"
+    r"learning objectives?|objectives|further reading|questions|answers|appendix|chapter \d+|section \d+|"
+    r"concepts in practice|checkpoint|try it|example\b|examples\b|worked example|activity|quiz|notes?)",
+    re.IGNORECASE,
+)
+_COMMON_WORDS = frozenset("word words note example value values result line code text data".split())
+_KNOWN_VERBS = frozenset(v.casefold() for v in ACTION_VERBS)
+_GENERIC_HEADING = re.compile(
+    r"^(?:an? )?(?:introduction|overview|more) (?:to|of|on)\s+|\s+(?:basics|fundamentals|essentials|revisited|"
+    r"in practice|in brief|overview)$",
+    re.IGNORECASE,
+)
+_GERUND_EXCEPTIONS = {
+    "using": "use",
+    "making": "make",
+    "writing": "write",
+    "having": "have",
+    "taking": "take",
+}
+
+
+@dataclass(slots=True)
+class Concept:
+    """Something the module teaches: a section (by its heading) or a key term, with its sentences."""
+
+    name: str  # display form: "while loop", "measures of spread"
+    key: str  # normalized name
+    sentences: list[Sentence] = field(default_factory=list)
+    term: Term | None = None
+    heading: str = ""  # the heading as written, for heading concepts
+    prior: float = 0.5  # 0..1: how central the concept is to the module
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
     text: str
     chunk_ids: tuple[str, ...]
-    prior: float  # 0..1: how central the underlying term or sentence is
+    prior: float
+    concept: str  # concept key: one objective per concept (two, with different verbs, for the main one)
+    verb: str
+    main: bool = False
 
 
 def build_objectives(
@@ -53,144 +86,341 @@ def build_objectives(
     embed: EmbeddingCache,
     module_key: str,
 ) -> list[Objective]:
-    """Rank template candidates by relevance to the module and prior, then pick diverse ones with MMR."""
-    candidates = _dedupe(_candidates(material, module_key))
+    """Up to `count` objectives, best first: relevant to the module, central, on distinct concepts, with
+    varied verbs."""
+    candidates = candidates_for(material)
     if not candidates or count <= 0:
         return []
     vectors = embed([c.text for c in candidates])
-    query = embed([module_query])
-    relevance = cosine_matrix(query, vectors)[0]
-    scores = 0.55 * relevance + 0.45 * np.array([c.prior for c in candidates])
+    relevance = cosine_matrix(embed([module_query]), vectors)[0]
+    scores = RELEVANCE_WEIGHT * relevance + (1 - RELEVANCE_WEIGHT) * np.array([c.prior for c in candidates])
     avoid_vectors = embed(list(avoid)) if avoid else np.zeros((0, vectors.shape[1]), dtype=np.float32)
-    picked = _pick(scores, vectors, avoid_vectors, count)
+    picked = _pick(candidates, scores, vectors, avoid_vectors, count)
     return [_objective(candidates[i], module_key) for i in picked]
 
 
-def _pick(scores: np.ndarray, vectors: np.ndarray, avoid_vectors: np.ndarray, count: int) -> list[int]:
-    """MMR over candidates, with the texts to avoid as pre-selected anchors (near-duplicates > 0.9 drop)."""
-    stacked = np.vstack([avoid_vectors, vectors]) if len(avoid_vectors) else vectors
-    offset = len(avoid_vectors)
-    relevance = np.concatenate([np.full(offset, -1.0), scores]) if offset else scores
-    picked = mmr(relevance, stacked, count, diversity=0.35, max_similarity=0.9, preselected=range(offset))
-    return [i - offset for i in picked]
-
-
-def _objective(candidate: Candidate, module_key: str) -> Objective:
-    digest = hashlib.sha1(f"{module_key}\n{candidate.text}".encode(), usedforsecurity=False).hexdigest()
-    return Objective(id=f"lo-{digest[:10]}", text=candidate.text, chunk_ids=candidate.chunk_ids)
-
-
-def _candidates(material: Material, title: str = "") -> list[Candidate]:
-    top = max((t.score for t in material.terms), default=1.0)
-    out = [from_definition(d, d.term.score / top, i) for i, d in enumerate(material.definitions.values())]
-    out += _comparisons(material, top)
-    out += [c for s in material.sentences if is_task(s) or _starts_with_verb(s.plain) if (c := _from_task(s))]
-    if len(out) < 3:  # unmarked material (e.g. PDF text): fall back to frequent multi-word phrases
-        phrases = [t for t in material.terms if len(t.key.split()) >= 2][:10]
-        out += [_role_of(t, t.score / top, title) for t in phrases]
-    if not out:  # nothing term-like at all: one objective per section heading
-        out += _from_headings(material)
-    return out
-
-
-def _from_headings(material: Material) -> list[Candidate]:
-    headings: dict[str, list[str]] = {}
-    for chunk in material.chunks:
-        last = chunk.heading.split(" > ")[-1].strip() if chunk.heading else ""
-        if 2 <= len(last.split()) <= 8:
-            headings.setdefault(last, []).append(chunk.id)
-    return [
-        Candidate(_finish(f"Describe {h[:1].lower() + h[1:]}"), tuple(ids[:2]), 0.3)
-        for h, ids in headings.items()
-    ]
-
-
-def from_definition(definition: Definition, prior: float, variant: int = 0) -> Candidate:
-    """ "A for loop iterates over ..." -> "Explain how a for loop iterates over ..."."""
-    subject = _lower_article(strip_inline(definition.subject))
-    if definition.term.kind == "phrase":  # RAKE phrases are lowercase; "Power grows" -> "power grows"
-        subject = subject.casefold()
-    verb = definition.verb.casefold()
-    predicate = clause(definition.predicate)
-    if definition.copular:
-        text = f"Define {subject}" if variant % 2 else f"Explain what {subject} {verb}"
-    elif verb == "uses" and (purpose := re.search(r"\bto (\w.*)$", predicate)):
-        text = f"Use {subject} to {purpose.group(1)}"
-    elif predicate.casefold().startswith("when "):
-        text = f"Identify when {subject} {verb}"
-    else:
-        text = f"Explain how {subject} {verb} {predicate}"
-    return Candidate(_finish(text), (definition.sentence.chunk_id,), prior)
-
-
-def _comparisons(material: Material, top: float) -> list[Candidate]:
-    """A sentence contrasting two terms of the same group -> "Compare the X and the Y"."""
+def candidates_for(material: Material) -> list[Candidate]:
+    """Every objective the material supports, at most a few forms per concept, and one per sentence that
+    says what something is used for."""
+    definitions = material.definitions
     out: list[Candidate] = []
+    for concept in concepts(material):
+        out += _forms(concept, material, definitions)
     for sentence in material.sentences:
-        if not _CONTRAST.search(sentence.plain):
+        if (found := usage(sentence)) and not is_setup(sentence):
+            subject, purpose = found
+            name = _lower_article(noun_phrase(subject, material))
+            text = finish(f"Use {name} to {purpose}")
+            key = re.sub(r"^(?:the|a|an) ", "", normalize(name))
+            out.append(Candidate(text, (sentence.chunk_id,), 0.55, key, "Use"))
+    return _dedupe(out)
+
+
+def _used_for(sentence: Sentence, core: str) -> bool:
+    """The sentence says what the concept itself is used for (it is the subject, give or take a word)."""
+    found = usage(sentence)
+    if not found:
+        return False
+    subject = normalize(found[0])
+    return core in subject and len(subject.split()) <= len(core.split()) + 3
+
+
+# ------------------------------------------------------------------------------------------------ concepts
+
+
+def concepts(material: Material) -> list[Concept]:
+    """Section concepts (headings with their sentences) and term concepts (marked-up or defined terms)."""
+    found: dict[str, Concept] = {}
+    by_heading: dict[str, list[Sentence]] = {}
+    for sentence in material.sentences:
+        for part in _heading_parts(sentence.heading):
+            by_heading.setdefault(part, []).append(sentence)
+    depth_of: dict[str, int] = {}
+    for sentence in material.sentences:
+        for depth, part in enumerate(_heading_parts(sentence.heading)):
+            depth_of[part] = min(depth, depth_of.get(part, depth))
+    for heading, sentences in by_heading.items():
+        name = noun_phrase(heading, material)
+        key = normalize(name)
+        if not key or _STRUCTURAL.match(heading) or is_label(heading) or len(key.split()) > 8:
             continue
-        pair = _two_terms(terms_in(sentence.plain, material.terms))
-        if pair is None:
+        if re.search(r"[|;:]|\w[.!]\s", heading) or re.match(r"(?i)ex\b", heading):
+            continue  # a table row or a sentence taken for a heading
+        prior = MAIN_PRIOR if depth_of.get(heading, 1) == 0 else 0.7
+        concept = found.setdefault(key, Concept(name, key, heading=heading, prior=prior))
+        concept.sentences += [s for s in sentences if s not in concept.sentences]
+    top = max((t.score for t in material.terms), default=1.0) or 1.0
+    for term in material.terms:
+        if term.kind == "phrase" and (term.key not in material.definitions or len(term.key.split()) < 2):
+            continue  # an unmarked single word ("two", "independent") is rarely a concept
+        if len(term.key) < 3:
+            continue  # "s", "x": a variable of an example
+        mentioning = [s for s in material.sentences if term.key in normalize(s.plain)]
+        if not mentioning:
             continue
-        first, second = sorted(pair, key=lambda t: sentence.plain.casefold().find(t.aliases[-1].casefold()))
-        verb = "Compare" if len(out) % 2 == 0 else "Distinguish between"
-        text = f"{verb} the {first.text} and the {second.text}"
-        out.append(Candidate(text, (sentence.chunk_id,), min(first.score, second.score) / top))
+        concept = found.get(term.key)
+        if concept is None:
+            concept = found[term.key] = Concept(
+                _term_name(term), term.key, prior=0.35 + 0.4 * term.score / top
+            )
+        concept.term = term
+        concept.sentences += [s for s in mentioning if s not in concept.sentences]
+    return list(found.values())
+
+
+def _heading_parts(heading: str) -> list[str]:
+    return [p.strip() for p in heading.split(" > ") if p.strip()]
+
+
+def noun_phrase(heading: str, material: Material) -> str:
+    """A heading as a noun phrase to put after a verb: markup, numbering and a trailing "?" or ":" off, and
+    capitalized common words in lower case ("Measures of Spread" -> "measures of spread")."""
+    text = strip_inline(heading).strip().rstrip("?:.!").strip()
+    text = re.sub(r"^\d+(\.\d+)*\.?\s+", "", text)  # "2.1 Variables" -> "Variables"
+    text = _GENERIC_HEADING.sub("", text).strip() or text  # "Probability basics" -> "Probability"
+    return material.in_running_text(text)
+
+
+def _term_name(term: Term) -> str:
+    return term.text if term.kind != "phrase" else term.text.casefold()
+
+
+# ------------------------------------------------------------------------------------------------ forms
+
+
+def _forms(concept: Concept, material: Material, definitions: dict[str, Definition]) -> list[Candidate]:
+    """The objectives a concept supports, by what its sentences do (see the module docstring)."""
+    sentences = [s for s in concept.sentences if not is_setup(s)]
+    if not sentences:
+        return []
+    roles = {s: sentence_role(s) for s in sentences}
+    subject = _with_article(concept.name, material)
+    core = re.sub(r"^(?:the|a|an) ", "", concept.key)
+    out: list[Candidate] = []
+
+    main = concept.prior >= MAIN_PRIOR
+
+    def add(text: str, evidence: Sentence, weight: float) -> None:
+        verb = text.split()[0]
+        out.append(
+            Candidate(finish(text), (evidence.chunk_id,), concept.prior * weight, concept.key, verb, main)
+        )
+
+    if concept.heading and (activity := _activity(concept.heading, material)):
+        add(activity, sentences[0], 1.0)
+        return out  # a heading naming an activity is that activity, not a thing to define or compare
+    if re.match(r"^(?:the )?(?:types|kinds|classes|categories|forms) of ", concept.key):
+        add(*_classification(concept, sentences, material), 1.0)
+        return out
+    purpose = next((s for s in sentences if _used_for(s, core)), None)
+    if purpose is not None:  # named as the sentence names it: "a while loop", not the keyword "while"
+        named, goal = usage(purpose)
+        add(f"Use {_lower_article(noun_phrase(named, material))} to {goal}", purpose, 1.0)
+    formula = next((s for s in sentences if roles[s] == "formula" and _calculation_of(core, s)), None)
+    if formula is not None:
+        add(f"Calculate {subject}", formula, 0.95)
+    contrast = _contrast(concept, sentences, roles, material) if concept.term else None
+    if contrast:
+        add(*contrast, 0.95)
+    definition = definitions.get(core)
+    if definition is not None and definition.sentence in sentences:
+        explained = _explained(definition, subject)
+        if explained:
+            add(explained, definition.sentence, 0.9)
+            if definition.term.group == "function":  # what a function does is what one uses it for
+                predicate = explained.split(f" {definition.verb.casefold()} ", 1)[1]
+                add(f"Use {subject} to {base_form(definition.verb)} {predicate}", definition.sentence, 0.9)
+        add(f"Define {_lower_article(noun_phrase(definition.subject, material))}", definition.sentence, 0.85)
+    if concept.heading and (main or not out):  # the main topic is both explained and, above, applied
+        add(*_section_form(concept, subject, sentences, roles, material), 0.8)
+    elif not out and concept.term is not None and _nameable(concept.term):
+        # A marked-up term the material neither defines nor explains: name it, or use it if it is a function.
+        verb = "Use" if concept.term.text.endswith("()") else "Identify"
+        add(f"{verb} {subject}", sentences[0], 0.7)
     return out
 
 
-def _two_terms(terms: list[Term]) -> tuple[Term, Term] | None:
-    """Two peer terms: marked up, same head noun ("for loop" / "while loop"), neither containing the other."""
-    for i, first in enumerate(terms):
-        for second in terms[i + 1 :]:
-            if (
-                "phrase" in (first.kind, second.kind)
-                or len(first.key.split()) < 2
-                or len(second.key.split()) < 2
-            ):
-                continue
-            if (
-                first.key.split()[-1] != second.key.split()[-1]
-                or first.key in second.key
-                or second.key in first.key
-            ):
-                continue
-            return first, second
+def _nameable(term: Term) -> bool:
+    """A function ("round()") or a bold multi-letter term that is not a common word of the text."""
+    if term.kind == "code":
+        return term.text.endswith("()")
+    return (
+        term.kind == "bold"
+        and len(term.key) >= 4
+        and term.key not in _COMMON_WORDS
+        and not _adjective(term.key)
+    )
+
+
+def _section_form(concept, subject, sentences, roles, material) -> tuple[str, Sentence]:
+    """A section without a term of its own: the verb by what most of its sentences do."""
+    calculations = [s for s in sentences if roles[s] == "formula"]
+    if len(calculations) >= 2 and len(calculations) * 4 >= len(sentences):
+        rule_like = re.search(
+            r"^(?:the )?(?:\w+ )?(rules?|laws?|methods?|formulas?|theorems?|principles?)\b",
+            concept.name,
+            re.I,
+        )
+        return f"{'Apply' if rule_like else 'Calculate'} {subject}", calculations[0]
+    parts = re.split(r"\s+(?:and|vs\.?|versus)\s+", concept.name)
+    contrasts = [s for s in sentences if roles[s] == "contrast"]
+    if contrasts and len(parts) == 2 and "," not in concept.name:
+        first, second = (_with_article(p, material) for p in parts)
+        return f"Distinguish between {first} and {second}", contrasts[0]
+    processes = [s for s in sentences if roles[s] == "process"]
+    if len(processes) * 3 >= len(sentences):
+        return f"Describe {subject}", processes[0]
+    return f"Explain {subject}", sentences[0]
+
+
+_QUANTITY = (
+    r"(?:equals?|is calculated|are calculated|is computed|are computed|is obtained|is found|is given by|"
+    r"(?:is|are) (?:the )?(?:sum|average|mean|ratio|product|square root|difference|number|count|proportion|"
+    r"share|percentage|fraction) of)"
+)
+
+
+def _calculation_of(key: str, sentence: Sentence) -> bool:
+    """The sentence says how `key` is computed: "the standard error equals ...", "the mean is the sum of
+    ...", "to compute the z-score, ..."."""
+    text = normalize(sentence.plain)
+    name = re.escape(key)
+    return bool(
+        re.match(rf"^(?:(?:the|a|an|each|every|this|its|their) )?{name} (?:\w+ )?{_QUANTITY}", text)
+        or re.search(rf"\bto (?:calculate|compute|find) (?:the |a |an )?{name}\b", text)
+    )
+
+
+def _activity(heading: str, material: Material) -> str:
+    """ "Counting with a while loop" -> "Count with a while loop", "How to read errors" -> "Read errors": a
+    heading that names what to do."""
+    words = strip_inline(heading).split()
+    if len(words) >= 3 and " ".join(words[:2]).casefold() == "how to":
+        verb = words[2].casefold()
+        if verb in _KNOWN_VERBS or verb + "s" in {w for s in material.sentences for w in words_of(s.plain)}:
+            return f"{verb.capitalize()} {noun_phrase(' '.join(words[3:]), material)}"
+        return ""
+    if not words or not words[0].casefold().endswith("ing") or len(words) < 2:
+        return ""
+    verb = _base_verb(words[0].casefold(), material)
+    if not verb:
+        return ""
+    rest = noun_phrase(" ".join(words[1:]), material)
+    # "Creating tuples and accessing elements" -> "Create tuples and access elements"
+    rest = re.sub(r"\b(and|or) (\w+ing)\b", lambda m: f"{m[1]} {_base_verb(m[2], material) or m[2]}", rest)
+    return f"{verb.capitalize()} {rest}"
+
+
+def _base_verb(gerund: str, material: Material) -> str:
+    """The base form of an -ing word, when the verb list or the material knows it as a verb ("defining" ->
+    "define", "running" -> "run" from "runs"); "" otherwise ("string")."""
+    if gerund in _GERUND_EXCEPTIONS:
+        return _GERUND_EXCEPTIONS[gerund]
+    stem = gerund[:-3]
+    if len(stem) < 2:
+        return ""
+    undoubled = stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz" else ""
+    options = [o for o in (stem, stem + "e", undoubled) if o]
+    vocabulary = {w for s in material.sentences for w in words_of(s.plain)}
+    for option in options:
+        if option in _KNOWN_VERBS:
+            return option
+    for option in options:
+        if {option + "s", option + "es", option + "ed", option + "d"} & vocabulary and len(option) >= 3:
+            return option
+    return ""  # "string", "spring": not a verb we know
+
+
+def _contrast(concept, sentences, roles, material) -> tuple[str, Sentence] | None:
+    for sentence in sentences:
+        if roles[sentence] != "contrast":
+            continue
+        peers = [
+            t
+            for t in terms_in(sentence.plain, material.terms)
+            if t.key != concept.key and t.key not in concept.key and concept.key not in t.key
+        ]
+        peers = [t for t in peers if _peers(concept.term, t, material)]
+        if peers:
+            first = _with_article(concept.name, material)
+            second = _with_article(_term_name(peers[0]), material)
+            return f"Compare {first} and {second}", sentence
     return None
 
 
-def _from_task(sentence) -> Candidate | None:
-    """An exercise or instruction of the material that already reads as an objective."""
-    text = strip_inline(sentence.plain).rstrip(".!:")
-    if not 5 <= len(words_of(text)) <= 20 or not _starts_with_verb(text):
-        return None
-    return Candidate(_finish(text), (sentence.chunk_id,), 0.3)
+def _peers(term: Term, other: Term, material: Material) -> bool:
+    """Two things one can compare: the same kind of thing ("for loop" / "while loop"), or two terms the
+    material defines."""
+    same_head = len(term.key.split()) >= 2 and term.key.split()[-1] == other.key.split()[-1]
+    both_defined = term.key in material.definitions and other.key in material.definitions
+    both_marked = term.kind == other.kind == "bold" and {term.key, other.key} <= material.nouns
+    return other.kind != "phrase" and (same_head or both_defined or both_marked) and not _adjective(other.key)
 
 
-def _role_of(term: Term, prior: float, title: str) -> Candidate:
-    scope = f" in {title.casefold()}" if title else ""
-    return Candidate(_finish(f"Explain the role of the {term.text}{scope}"), term.chunk_ids[:2], prior * 0.8)
+def _adjective(key: str) -> bool:
+    return len(key.split()) == 1 and key.endswith(("able", "ible", "ive", "al", "ous", "ful", "less", "ic"))
 
 
-def _starts_with_verb(text: str) -> bool:
-    first = text.split(maxsplit=1)[0] if text.split() else ""
-    return first in ACTION_VERBS
+def _classification(concept, sentences, material) -> tuple[str, Sentence]:
+    """ "Types of variables" with "categorical variable" and "numerical variable" marked up:
+    "Classify variables as categorical or numerical"; without such terms "Identify the types of variables"."""
+    evidence = next((s for s in sentences if sentence_role(s) == "classification"), sentences[0])
+    name = re.sub(r"^(the\s+)?(types|kinds|classes|categories|forms)\s+of\s+", "", concept.name, flags=re.I)
+    head = _singular(name.split()[-1].casefold()) if name.split() else ""
+    kinds: list[str] = []
+    for term in material.terms:
+        words = term.text.split()
+        if len(words) >= 2 and _singular(words[-1].casefold()) == head and term.kind != "phrase":
+            modifier = " ".join(words[:-1])
+            if modifier.casefold() not in (k.casefold() for k in kinds) and normalize(modifier) != "the":
+                kinds.append(modifier)
+    if len(kinds) >= 2:
+        text = " ".join(s.plain.casefold() for s in material.sentences)
+        kinds = sorted(kinds[:3], key=lambda k: (text.find(k.casefold()) % (len(text) + 1), k))
+        return f"Classify {_plural(name)} as {', '.join(kinds[:-1])} or {kinds[-1]}", evidence
+    return f"Identify the types of {_plural(name)}", evidence
 
 
-def clause(predicate: str, max_words: int = MAX_PREDICATE_WORDS, whole: bool = False) -> str:
-    """The first clause of a predicate, at most `max_words` words, without dangling stopwords.
-    With `whole`, a clause longer than `max_words` gives "" instead of being cut mid-phrase."""
-    text = strip_inline(predicate).strip().rstrip(".")
-    for brk in _CLAUSE_BREAKS:
-        cut = text.find(brk)
-        if cut > 0 and len(text[:cut].split()) >= 3:
-            text = text[:cut]
-    if whole and len(text.split()) > max_words:
+def _explained(definition: Definition, subject: str) -> str:
+    """ "A for loop iterates over the elements of a sequence." -> "Explain how a for loop iterates over the
+    elements of a sequence"; "" when the predicate is a definition or too long to use whole."""
+    if definition.copular:
         return ""
-    words = text.split()[:max_words]
-    while words and words[-1].casefold().strip(",;") in _DANGLING:
-        words.pop()
-    return " ".join(words).rstrip(",;")
+    predicate = clause(definition.predicate, max_words=MAX_PREDICATE_WORDS, whole=True)
+    if not predicate or len(predicate.split()) < 2:
+        return ""
+    return f"Explain how {subject} {definition.verb.casefold()} {predicate}"
+
+
+# ------------------------------------------------------------------------------------------------ words
+
+
+def _with_article(name: str, material: Material) -> str:
+    """The article the material puts before the name ("the median", "a while loop"), or none."""
+    if name.split()[0].casefold() in ("a", "an", "the") or not name[:1].isalpha():
+        return name
+    counts = {"a": 0, "an": 0, "the": 0, "": 0}
+    needle = re.escape(name.casefold())
+    for sentence in material.sentences:
+        for match in re.finditer(rf"(?:\b(a|an|the)\s+)?\b{needle}\b", sentence.plain.casefold()):
+            counts[match.group(1) or ""] += 1
+    article = max(("the", "a", "an", ""), key=lambda a: (counts[a], a == ""))
+    if article in ("a", "an"):  # "a while loop" in a definition; an objective speaks of the construct
+        article = "the" if counts["the"] else article
+    return f"{article} {name}".strip() if counts[article] else name
+
+
+def base_form(verb: str) -> str:
+    """The base form of a verb in the third person singular: "returns" -> "return", "applies" -> "apply",
+    "matches" -> "match", "uses" -> "use"."""
+    verb = verb.casefold()
+    if verb in ("is", "has", "does", "goes"):
+        return {"is": "be", "has": "have", "does": "do", "goes": "go"}[verb]
+    if verb.endswith("ies") and len(verb) > 4:
+        return verb[:-3] + "y"
+    if verb.endswith(("sses", "shes", "ches", "xes", "zzes")):
+        return verb[:-2]
+    return verb[:-1] if verb.endswith("s") else verb
 
 
 def _lower_article(subject: str) -> str:
@@ -198,9 +428,82 @@ def _lower_article(subject: str) -> str:
     return f"{first.casefold()} {rest}" if first.casefold() in ("a", "an", "the") and rest else subject
 
 
-def _finish(text: str) -> str:
-    text = " ".join(text.split()).rstrip(" .,;:")
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _plural(name: str) -> str:
+    last = name.split()[-1]
+    if last.endswith("s"):
+        return name
+    return name + ("es" if last.endswith(("x", "ch", "sh")) else "s")
+
+
+def finish(text: str) -> str:
+    """One line, no trailing punctuation, capitalized."""
+    text = " ".join(strip_inline(text).split()).rstrip(" .,;:")
     return text[:1].upper() + text[1:]
+
+
+# ------------------------------------------------------------------------------------------------ choosing
+
+
+def _pick(
+    candidates: list[Candidate], scores: np.ndarray, vectors: np.ndarray, avoid: np.ndarray, count: int
+) -> list[int]:
+    """MMR over the candidates (texts to avoid are anchors: near-duplicates > 0.9 drop), one per concept (the
+    main one may add one at another level), and a verb already used twice only when nothing else is left."""
+    picked: list[int] = []
+    concepts: dict[str, set[str]] = {}  # concept -> verbs of its objectives
+    verbs: dict[str, int] = {}
+    anchors = [avoid[i] for i in range(len(avoid))]
+    for relaxed in (False, True):
+        while len(picked) < count:
+            best, best_score = -1, -np.inf
+            for i, candidate in enumerate(candidates):
+                taken = [v for c, vs in concepts.items() if _overlaps(candidate.concept, c) for v in vs]
+                if i in picked or (taken and not _second_of_main(candidate, taken)):
+                    continue
+                if not relaxed and verbs.get(candidate.verb, 0) >= 2:
+                    continue
+                redundancy = max((float(a @ vectors[i]) for a in anchors), default=0.0)
+                if redundancy > 0.9:
+                    continue
+                score = 0.7 * scores[i] - 0.3 * redundancy
+                if score > best_score + 1e-9:
+                    best, best_score = i, score
+            if best < 0:
+                break
+            picked.append(best)
+            concepts.setdefault(candidates[best].concept, set()).add(candidates[best].verb)
+            verbs[candidates[best].verb] = verbs.get(candidates[best].verb, 0) + 1
+            anchors.append(vectors[best])
+    return picked
+
+
+_UNDERSTAND = frozenset(
+    "Define Explain Describe Identify Recognize Recall Summarize Discuss State Name".split()
+)
+
+
+def _second_of_main(candidate: Candidate, taken: list[str]) -> bool:
+    """The module's main concept gets a second objective at another level (understand it, then apply it)."""
+    level = candidate.verb in _UNDERSTAND
+    return candidate.main and len(taken) == 1 and level != (taken[0] in _UNDERSTAND)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """ "for loop" and "the for loop" are one concept; "loop" and "for loop" are two."""
+    return a == b or a.removeprefix("the ") == b.removeprefix("the ")
+
+
+def _objective(candidate: Candidate, module_key: str) -> Objective:
+    digest = hashlib.sha1(f"{module_key}\n{candidate.text}".encode(), usedforsecurity=False).hexdigest()
+    return Objective(id=f"lo-{digest[:10]}", text=candidate.text, chunk_ids=candidate.chunk_ids)
 
 
 def _dedupe(candidates: list[Candidate]) -> list[Candidate]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lmw_common.preferences import Preferences
 from sme_svc.domain import Chunk, Objective, QuizItem
+from sme_svc.generation.conversation import NOT_COVERED
 
 Message = dict[str, str]
 MAX_SOURCE_CHARS = 1800
@@ -52,6 +53,12 @@ QUIZ_SCHEMA: dict = {
                     "options": {"type": "array", "items": {"type": "string"}, "minItems": 4, "maxItems": 4},
                     "correct_index": {"type": "integer", "minimum": 0, "maximum": 3},
                     "explanation": {"type": "string"},
+                    "option_notes": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "minItems": 4,
+                        "maxItems": 4,
+                    },
                     "sources": {"type": "array", "items": {"type": "integer"}},
                 },
                 "required": [
@@ -60,6 +67,7 @@ QUIZ_SCHEMA: dict = {
                     "options",
                     "correct_index",
                     "explanation",
+                    "option_notes",
                     "sources",
                 ],
                 "additionalProperties": False,
@@ -74,20 +82,49 @@ _GROUNDING_RULES = (
     "Use only the numbered sources below; never add facts they do not contain. "
     "Cite the sources you use by their number in square brackets, like [2], right after the sentence."
 )
+# The rules the extractive generator follows, stated for a model (issue 14).
+OBJECTIVE_RULES = (
+    "Choose each verb by what its source does: a definition -> Define or Identify; a mechanism or a process "
+    "-> Explain or Describe; a formula, a quantity or a worked example -> Calculate or Apply; a contrast -> "
+    "Compare or Distinguish; a classification -> Classify. Use at least three different verbs when the "
+    "sources allow. Each objective is one complete, measurable sentence about one distinct concept: never "
+    "cut off mid-phrase, never the set-up of a worked example or an exercise ('Suppose ...', 'Write a "
+    "program that ...'). The sources are this module's own material: take objectives from them only. When "
+    "they support fewer distinct objectives than asked for, return fewer rather than padding."
+)
+QUIZ_RULES = (
+    "Every question comes from the sources (this module's material). Mix item types: which term matches a "
+    "definition, which statement is true, fill in a blank, and a calculation where the sources give the "
+    "formula and the values. Distractors are of the same kind as the correct option (a term for a term, a "
+    "function for a function, a quantity in the same unit for a quantity, a statement for a statement), "
+    "plausible, taken from the course's own terms, never a paraphrase of the correct option; no option may "
+    "be ruled in or out by grammar (articles, singular or plural, length, wording copied from the question). "
+    "The explanation quotes the source sentence that supports the answer; option_notes give, for each "
+    "option in order, why it is wrong where the sources say so ('' for the correct one)."
+)
+TUTOR_RULES = (
+    "Answer with the sentences of the sources that answer the question itself (for 'which category' name "
+    'the category). If the sources do not answer it, reply exactly: "' + NOT_COVERED + '" and then name '
+    "the closest topics the sources do cover; never answer from general knowledge."
+)
 DETAIL_INSTRUCTIONS = {
     "brief": "Be brief: one or two key sentences per objective and a two-line summary.",
     "moderate": "Use a moderate level of detail: a short paragraph per objective and a summary.",
     "detailed": "Be detailed: several paragraphs per objective, a 'Going deeper' section and a recap.",
 }
 STYLE_INSTRUCTIONS = {
-    "examples": "Lead every objective with a concrete example (code or numbers from the sources), then the concept.",
+    "examples": "Lead every objective with a real example of the same concept from the sources (a worked "
+    "example, a 'for example', numbers or code they give), then the concept; where the sources give no "
+    "example, say so instead of inventing one.",
     "conceptual": "Lead every objective with the definitions and concepts, then the details.",
     "practical": "For every objective give 'How to apply it' numbered steps, a 'Try it' task and a checklist.",
-    "visual": "Use a Markdown table of key terms (term | what it means | source), bullet lists and a small "
-    "ASCII diagram (in a ```text block) showing how the ideas connect.",
+    "visual": "Use a Markdown table of key terms (term | what it means | source) and bullet lists. Draw an "
+    "ASCII diagram (in a ```text block) only where the sources describe ordered steps or a hierarchy of "
+    "kinds; never connect unrelated terms.",
 }
 LANGUAGE_INSTRUCTIONS = {
-    "simple": "Use short, plain sentences and add a glossary of the technical terms in plain words.",
+    "simple": "Use short, plain sentences and add a glossary of the technical terms in plain words. Split a "
+    "long sentence only where both parts stay complete sentences; never leave a fragment.",
     "balanced": "Use clear language and introduce each technical term when it first appears.",
     "technical": "Use precise technical terminology and keep code exact.",
 }
@@ -130,8 +167,8 @@ def objectives_messages(
     user = (
         f"Module: {title}\nDescription: {description}\n\nSources:\n{format_sources(sources)}\n\n"
         f"Write {count} distinct, measurable learning objectives for this module. Each starts with a Bloom "
-        "action verb (Explain, Describe, Apply, Compare, Identify, Use, Write, Distinguish, ...), is one "
-        "sentence of 4 to 20 words, and lists the numbers of the sources that support it.\n"
+        "action verb, is one sentence of 2 to 20 words, and lists the numbers of the sources that support it.\n"
+        f"{OBJECTIVE_RULES}\n"
         f"Do not repeat or paraphrase these existing objectives:\n{avoid_text}\n"
         'Answer with JSON: {"objectives": [{"text": "...", "sources": [1]}]}'
     )
@@ -161,7 +198,8 @@ def content_messages(
         f"Sources:\n{format_sources(sources)}\n\n"
         "Write the module as Markdown: a '# title', then one '## section' per objective.\n"
         f"{DETAIL_INSTRUCTIONS[prefs.detail_level]}\n{STYLE_INSTRUCTIONS[prefs.explanation_style]}\n"
-        f"{LANGUAGE_INSTRUCTIONS[prefs.language]}\nEvery paragraph ends with its source numbers, like [1]."
+        f"{LANGUAGE_INSTRUCTIONS[prefs.language]}\nKeep the definitions the objectives need at every level of "
+        "detail. Every paragraph ends with its source numbers, like [1]."
     )
     return [
         _system("You are a tutor writing course material for one learner."),
@@ -178,6 +216,7 @@ def quiz_messages(
     focus_ids: Sequence[str] = (),
     avoid_questions: Sequence[str] = (),
     feedback: Sequence[str] = (),
+    course_terms: Sequence[str] = (),
 ) -> list[Message]:
     lines = []
     for o in objectives:
@@ -189,14 +228,17 @@ def quiz_messages(
         if avoid_questions
         else ""
     )
+    if course_terms:
+        avoid_text += "\nTerms used elsewhere in the course (distractors only): " + ", ".join(course_terms)
     user = (
         f"Module: {title}\nObjectives:\n" + "\n".join(lines) + f"\n\nSources:\n{format_sources(sources)}\n\n"
         f"Write {count} multiple-choice questions that test these objectives. Each has exactly 4 distinct "
         "options, exactly one correct (correct_index 0-3), an explanation that quotes the source, the source "
         "numbers that contain the correct answer, and the objective id it tests. The correct option must be "
-        f"stated in its cited source.{avoid_text}\n"
+        f"stated in its cited source.\n{QUIZ_RULES}{avoid_text}\n"
         'Answer with JSON: {"questions": [{"objective_id": "...", "question": "...", "options": ["...", "...", '
-        '"...", "..."], "correct_index": 0, "explanation": "...", "sources": [1]}]}'
+        '"...", "..."], "correct_index": 0, "explanation": "...", "option_notes": ["", "...", "...", "..."], '
+        '"sources": [1]}]}'
     )
     return [
         _system("You are an examiner writing a fair quiz."),
@@ -208,9 +250,8 @@ def answer_messages(
     question: str, history: Sequence[tuple[str, str]], sources: Sequence[Source], hint_for: str | None = None
 ) -> list[Message]:
     rules = (
-        "You are a patient tutor for this course. Answer from the sources only, in a few short paragraphs; if "
-        "they do not answer the question, say so plainly. Resolve references such as 'the second one' using "
-        "the conversation."
+        "You are a patient tutor for this course. Answer from the sources only, in a few short paragraphs. "
+        f"{TUTOR_RULES} Resolve references such as 'the second one' using the conversation."
     )
     if hint_for:
         rules += (
@@ -293,6 +334,7 @@ def parse_quiz(text: str, sources: Sequence[Source]) -> list[QuizItem]:
             continue
         options = row.get("options")
         index = row.get("correct_index")
+        notes = row.get("option_notes")
         out.append(
             QuizItem(
                 id=_id("q", str(row.get("objective_id", "")), str(row.get("question", ""))),
@@ -302,6 +344,7 @@ def parse_quiz(text: str, sources: Sequence[Source]) -> list[QuizItem]:
                 correct_index=index if isinstance(index, int) and not isinstance(index, bool) else -1,
                 explanation=str(row.get("explanation", "")).strip(),
                 chunk_ids=source_ids(row.get("sources"), sources),
+                option_notes=tuple(str(n).strip() for n in notes) if isinstance(notes, list) else (),
             )
         )
     return out

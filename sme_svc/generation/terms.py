@@ -62,8 +62,10 @@ class Term:
 
     @property
     def group(self) -> str:
-        """Distractors come from the same group: code identifiers vs. words."""
-        return "code" if self.kind == "code" or "(" in self.text or "_" in self.text else "word"
+        """Distractors come from the same group: functions ("len()"), other code identifiers, words."""
+        if self.text.endswith(")") and "(" in self.text:
+            return "function"
+        return "code" if self.kind == "code" or "_" in self.text else "word"
 
     @property
     def aliases(self) -> tuple[str, ...]:

@@ -80,14 +80,25 @@ def normalize(text: str) -> str:
 
 
 def strip_inline(text: str) -> str:
-    """Drop inline Markdown (bold, italics, code spans, links) but keep their text."""
+    """Drop inline Markdown (bold, code spans, links) but keep their text."""
     text = _LINK.sub(r"\1", text)
     text = _CODE_SPAN.sub(r"\1", text)
-    return text.replace("**", "").replace("__", "")
+    return text.replace("**", "")  # "__" stays: it is far more often a Python dunder than bold
 
 
 def words_of(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(strip_inline(text))]
+
+
+def stem(word: str) -> str:
+    """A light suffix strip that folds "loops", "looping" and "looped" (and "categories" and "category")
+    together; not a real stemmer."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in ("ing", "es", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def content_words(text: str) -> list[str]:
@@ -236,7 +247,7 @@ def _is_prose(piece: str) -> bool:
     plain = strip_inline(piece).strip()
     if not _PROSE_START.match(plain) or not _PROSE_END.search(piece.strip()):
         return False
-    wordy = sum(ch.isalpha() or ch.isspace() for ch in plain)
+    wordy = sum(ch.isalnum() or ch.isspace() for ch in plain)  # "121 to 180 mg/L" is prose too
     return wordy >= 0.8 * len(plain)
 
 
@@ -251,23 +262,112 @@ def code_blocks(chunks: list[Chunk] | tuple[Chunk, ...]) -> list[tuple[Block, st
     return [(b, c.id) for c in chunks for b in parse_blocks(c.text) if b.kind == "code" and b.text.strip()]
 
 
+_CLAUSE_BREAKS = (
+    ", such as",
+    ", which",
+    ", so ",
+    ", and ",
+    ", but",
+    "; ",
+    " (",
+    ": ",
+    ", because",
+    ", for instance",
+    ", for example",
+)
+_DANGLING = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "to",
+        "with",
+        "that",
+        "which",
+        "so",
+        "as",
+        "its",
+        "from",
+        "for",
+    }
+    | {"in", "on", "at", "by", "into", "than", "their", "this", "these", "those"}
+)
+
+
+def clause(predicate: str, max_words: int = 12, whole: bool = False) -> str:
+    """The first clause of a predicate (up to a clause break such as ", which" or "; "), without dangling
+    stopwords. With `whole`, a clause longer than `max_words` gives "" instead of being cut mid-phrase;
+    without it the clause is cut to `max_words` words."""
+    text = strip_inline(predicate).strip().rstrip(".")
+    for brk in _CLAUSE_BREAKS:
+        cut = text.find(brk)
+        if brk in (", and ", ", but") and "," in text[:cut]:
+            continue  # "the keywords, symbols, and punctuation": a list, not the end of a clause
+        if cut > 0 and len(text[:cut].split()) >= 2:
+            text = text[:cut]
+    if whole and len(text.split()) > max_words:
+        return ""
+    words = text.split()[:max_words]
+    while words and words[-1].casefold().strip(",;") in _DANGLING:
+        if whole:
+            return ""
+        words.pop()
+    return " ".join(words).rstrip(",;")
+
+
 def split_long_sentence(text: str, max_words: int = 18) -> list[str]:
-    """Plain-language rendering: cut a long sentence at semicolons / ", but" / ", and" / ", so" into shorter
-    sentences. Every piece stays a verbatim span of the original, so it remains attributable to its chunk."""
+    """Plain-language rendering: a long sentence cut at "; " or at ", but" / ", and" / ", so" into shorter
+    sentences, only where every piece is a sentence of its own (a subject and a verb, five words or more:
+    "..., and scaling and are usually ..." stays whole). "and" is dropped at the cut, "but" and "so" open the
+    new sentence. Every piece stays a verbatim span of the original, so it remains attributable."""
     if len(_WORD.findall(strip_inline(text))) <= max_words:
         return [text]
-    parts = re.split(r";\s+|,\s+(?=(?:but|and|so)\s)", text)
+    parts = re.split(r";\s+|,\s+(?=(?:but|and|so)\s)", text.strip())
     pieces: list[str] = []
-    for part in parts:
+    for index, part in enumerate(parts):
         part = part.strip().rstrip(".;,")
-        if not part:
-            continue
-        if (
-            len(_WORD.findall(strip_inline(part))) < 5
-        ):  # a fragment too short to stand alone: keep the original
+        if index and part.startswith("and "):
+            part = part[4:]
+        if not is_clause(part, first=index == 0):
             return [text]
         pieces.append(_sentence_case(part) + ".")
     return pieces if len(pieces) > 1 else [text]
+
+
+_SUBJECT_START = frozenset(
+    """a an the this that these those it its they their we our you your he she his her there each every some
+    most many all no one both either neither such another other any but so""".split()
+)
+_VERB_WORDS = frozenset(
+    """is are was were be been being has have had can could will would may might must should shall does do did
+    means""".split()
+)
+
+
+def is_clause(text: str, first: bool = True) -> bool:
+    """Whether text can stand as a sentence: five words or more, with a verb; one that follows a cut must also
+    open with a subject ("the mean moves", "it is"; not "scaling and are")."""
+    words = [w.casefold() for w in _WORD.findall(strip_inline(text))]
+    if len(words) < 5:
+        return False
+    has_verb = any(w in _VERB_WORDS or (len(w) > 3 and w.endswith(("s", "ed"))) for w in words[1:])
+    if words[0] in ("but", "so"):
+        words = words[1:]
+    # A subject: a determiner or pronoun, a capital, or a noun phrase ("water with 61 mg/L is ...") whose
+    # verb comes within eight words; not a participle, a preposition or a conjunction ("scaling and are"),
+    # nor a verb taking its object ("draws a bar ...").
+    noun_phrase = (
+        not words[0].endswith(("ing", "ed", "ly"))
+        and words[0] not in STOPWORDS
+        and (len(words) < 2 or words[1] not in _SUBJECT_START)
+        and any(w in _VERB_WORDS for w in words[1:8])
+    )
+    opens_with_subject = words[0] in _SUBJECT_START or text.lstrip("*`")[:1].isupper() or noun_phrase
+    return has_verb and (first or opens_with_subject)
 
 
 def _sentence_case(text: str) -> str:

@@ -14,9 +14,9 @@ import numpy as np
 
 from sme_svc.domain import Chunk, Generated, Objective, QuizItem
 from sme_svc.generation.base import ACTION_VERBS, Encode
-from sme_svc.generation.text import content_words, normalize, split_sentences, strip_inline
+from sme_svc.generation.text import content_words, normalize, split_sentences, stem, strip_inline
 
-OBJECTIVE_MIN_WORDS = 3
+OBJECTIVE_MIN_WORDS = 2  # "Define recursion"
 OBJECTIVE_MAX_WORDS = 25
 OBJECTIVE_MAX_CHARS = 200
 OBJECTIVE_DUPLICATE_COSINE = 0.9
@@ -117,6 +117,22 @@ def validate_objectives(
     return kept, dropped + [f"{o.text!r}: duplicate objective" for o in duplicates]
 
 
+def shortfall(delivered: int, requested: int, dropped: Sequence[str], topics: Sequence[str] = ()) -> str:
+    """Why fewer objectives than asked for, in words for the instructor ("" when the count was met)."""
+    if delivered >= requested:
+        return ""
+    text = f"{delivered} of {requested} objectives: the module's material supports only {delivered} distinct ones"
+    if topics:
+        text += f" (it covers {', '.join(topics[:6])})"
+    reasons: dict[str, int] = {}
+    for reason in dropped:
+        why = reason.rsplit(": ", 1)[-1]
+        reasons[why] = reasons.get(why, 0) + 1
+    if reasons:
+        text += "; drafts left out: " + ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
+    return text + ". Upload more material for this module or write the missing objectives yourself."
+
+
 def objective_problem(objective: Objective, chunks_by_id: Mapping[str, Chunk]) -> str | None:
     text = objective.text.strip() if isinstance(objective.text, str) else ""
     words = text.split()
@@ -133,23 +149,17 @@ def objective_problem(objective: Objective, chunks_by_id: Mapping[str, Chunk]) -
 
 
 def objective_supported(text: str, chunks: Sequence[Chunk]) -> bool:
-    """At least half of the objective's content words (after the verb) occur in the cited chunks."""
+    """At least half of the objective's content words (after the verb) occur in the cited chunks (their text
+    or their heading)."""
     words = [w for w in content_words(" ".join(text.split()[1:])) if w not in _OBJECTIVE_FILLER]
     if not words:
         return False
-    vocabulary = set(normalize(" ".join(c.text for c in chunks)).split())
-    stems = {_stem(w) for w in vocabulary}
-    return sum(w in vocabulary or _stem(w) in stems for w in words) / len(words) >= 0.5
+    vocabulary = set(normalize(" ".join(f"{c.heading} {c.text}" for c in chunks)).split())
+    stems = {stem(w) for w in vocabulary}
+    return sum(w in vocabulary or stem(w) in stems for w in words) / len(words) >= 0.5
 
 
 _OBJECTIVE_FILLER = frozenset({"explain", "describe", "use", "identify", "example", "give", "role", "used"})
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "es", "ed", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
 
 
 def _drop_duplicates(items, text_of, prior_texts: Sequence[str], encode: Encode | None, threshold: float):
@@ -280,6 +290,7 @@ __all__ = [
     "GroundingReport",
     "check_grounding",
     "option_key",
+    "shortfall",
     "supports",
     "validate_objectives",
     "validate_quiz",

@@ -94,10 +94,12 @@ def chunk_sections(
     file_id: str,
     file_name: str,
     file_sha256: str,
+    module_id: str = "",
     config: ChunkingConfig | None = None,
     counter: TokenCounter | None = None,
 ) -> list[Chunk]:
-    """Chunks of all sections of one file, numbered in reading order from 0."""
+    """Chunks of all sections of one file, numbered in reading order from 0. The chunk ids do not depend on
+    `module_id`, so moving a file to another module keeps them."""
     config = config or ChunkingConfig()
     counter = counter or default_token_counter()
     chunks: list[Chunk] = []
@@ -117,6 +119,7 @@ def chunk_sections(
                     heading=section.heading,
                     char_start=start,
                     char_end=end,
+                    module_id=module_id,
                 )
             )
     return chunks

@@ -74,6 +74,7 @@ class Indexer:
         data: bytes,
         media_type: str,
         on_progress: ProgressCallback | None = None,
+        module_id: str = "",
     ) -> int:
         """Replace the file's chunks in the store with freshly parsed ones; returns the chunk count.
 
@@ -86,7 +87,9 @@ class Indexer:
         await _report(on_progress, STAGE_PARSE, 0, 1)
         sections = await asyncio.to_thread(parse, data, media_type)
         await _report(on_progress, STAGE_PARSE, 1, 1)
-        chunks = await asyncio.to_thread(self._chunk, sections, course_id, file_id, file_name, file_sha256)
+        chunks = await asyncio.to_thread(
+            self._chunk, sections, course_id, file_id, file_name, file_sha256, module_id
+        )
         if not chunks:
             raise ParseError("no text could be extracted from the file (a scanned document?)")
         await _report(on_progress, STAGE_CHUNK, len(chunks), len(chunks))
@@ -108,7 +111,13 @@ class Indexer:
         return len(chunks)
 
     def _chunk(
-        self, sections: list[Section], course_id: str, file_id: str, file_name: str, file_sha256: str
+        self,
+        sections: list[Section],
+        course_id: str,
+        file_id: str,
+        file_name: str,
+        file_sha256: str,
+        module_id: str,
     ) -> list[Chunk]:
         return chunk_sections(
             sections,
@@ -116,6 +125,7 @@ class Indexer:
             file_id=file_id,
             file_name=file_name,
             file_sha256=file_sha256,
+            module_id=module_id,
             config=self._chunking,
             counter=self._token_counter,
         )

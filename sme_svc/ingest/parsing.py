@@ -10,6 +10,7 @@ import io
 import logging
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from lmw_common.errors import InvalidArgument
@@ -89,6 +90,9 @@ class _HeadingPath:
 
 
 def _parse_pdf(data: bytes, max_pages: int) -> list[Section]:
+    """One section per page and heading: a heading comes from the outline (bookmarks) when the PDF has one,
+    else from the fonts (a line set larger than the body text, or a short bold or numbered line), so PDF
+    chunks carry a heading path like Markdown ones."""
     from pypdf import PdfReader
 
     try:
@@ -103,26 +107,157 @@ def _parse_pdf(data: bytes, max_pages: int) -> list[Section]:
         raise ParseError(f"the PDF is damaged or not a PDF ({type(exc).__name__}: {exc})") from exc
     if page_count > max_pages:
         log.warning("PDF has %d pages; only the first %d are indexed", page_count, max_pages)
-    sections = []
+    read: list[_PdfPage] = []
     failures = 0
     for number in range(1, min(page_count, max_pages) + 1):
         try:
-            text = _pdf_page_text(pages[number - 1])
+            read.append(_read_pdf_page(pages[number - 1], number))
         except Exception as exc:  # one unreadable page should not lose the whole document
             failures += 1
             log.warning("PDF page %d unreadable: %s", number, exc)
-            continue
-        if text:
-            sections.append(Section(text=text, page=number))
-    if failures and not sections:
+    if failures and not read:
         raise ParseError(f"no page of the PDF could be read ({failures} failed)")
+    read = _without_running_lines(read)
+    headings = _outline_headings(reader) or _font_headings(read)
+    return _pdf_sections(read, headings)
+
+
+@dataclass(frozen=True, slots=True)
+class _PdfPage:
+    number: int
+    text: str
+    runs: tuple[tuple[str, float, bool], ...]  # (text of a line, font size, bold)
+
+
+def _read_pdf_page(page, number: int) -> _PdfPage:
+    if "/Contents" not in page:  # a blank page: skip before running the text extractor
+        return _PdfPage(number, "", ())
+    runs: list[tuple[str, float, bool]] = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        scale = abs(tm[0]) if tm and tm[0] else 1.0
+        name = str((font or {}).get("/BaseFont", ""))
+        for line in text.split("\n"):
+            if line.strip():
+                runs.append((" ".join(line.split()), round(size * scale, 1), "bold" in name.casefold()))
+
+    text = page.extract_text(visitor_text=visit) or ""
+    return _PdfPage(number, _tidy(text), tuple(runs))
+
+
+# A heading found in a PDF: its text, its level (1 = top) and the page it starts on (0: any page).
+_PdfHeading = tuple[str, int, int]
+_NUMBERED = re.compile(r"^(\d+(?:\.\d+){0,3})\.?\s+[A-Z]")
+MAX_HEADING_WORDS = 14
+
+
+def _without_running_lines(pages: list[_PdfPage]) -> list[_PdfPage]:
+    """The pages without their running headers and footers: lines found on most pages (three or more)."""
+    if len(pages) < 3:
+        return pages
+    counts: dict[str, int] = {}
+    for page in pages:
+        for line in {" ".join(line.split()) for line in page.text.split("\n") if line.strip()}:
+            counts[line] = counts.get(line, 0) + 1
+    running = {line for line, n in counts.items() if n > len(pages) / 2}
+    if not running:
+        return pages
+    return [
+        _PdfPage(
+            page.number,
+            "\n".join(line for line in page.text.split("\n") if " ".join(line.split()) not in running),
+            tuple(run for run in page.runs if run[0] not in running),
+        )
+        for page in pages
+    ]
+
+
+def _outline_headings(reader) -> list[_PdfHeading]:
+    """The bookmarks, by level, with their pages ([] when the PDF has none or they can't be read)."""
+    found: list[_PdfHeading] = []
+
+    def walk(items, level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item) + 1
+            except Exception as exc:  # a bookmark pointing nowhere: skipped
+                log.debug("PDF bookmark without a page: %s", exc)
+                continue
+            title = " ".join(str(getattr(item, "title", "") or "").split())
+            if title:
+                found.append((title, level, page))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception as exc:  # a damaged outline is no reason to lose the text
+        log.warning("PDF outline unreadable: %s", exc)
+        return []
+    return found
+
+
+def _font_headings(pages: list[_PdfPage]) -> list[_PdfHeading]:
+    """Lines set apart by their font: larger than the body text (levels by size, largest first), or short,
+    bold or numbered ("2.1 Sampling") at body size."""
+    sizes: dict[float, int] = {}
+    for page in pages:
+        for text, size, _ in page.runs:
+            sizes[size] = sizes.get(size, 0) + len(text)
+    if not sizes:
+        return []
+    body = max(sizes, key=sizes.get)
+    larger = sorted({size for size in sizes if size >= body * 1.15}, reverse=True)
+    candidates: list[_PdfHeading] = []
+    for page in pages:
+        for text, size, bold in page.runs:
+            words = text.split()
+            if not 1 <= len(words) <= MAX_HEADING_WORDS or text.endswith((".", ",", ";", ":")):
+                continue
+            numbered = _NUMBERED.match(text)
+            if size in larger:
+                level = larger.index(size) + 1
+            elif (bold or numbered) and size >= body and (text[:1].isupper() or numbered):
+                level = len(larger) + 1 + (numbered.group(1).count(".") if numbered else 0)
+            else:
+                continue
+            candidates.append((text, level, page.number))
+    return candidates
+
+
+def _pdf_sections(pages: list[_PdfPage], headings: list[_PdfHeading]) -> list[Section]:
+    """Cut each page's text at its headings' lines; the heading path carries over from page to page."""
+    path = _HeadingPath()
+    sections: list[Section] = []
+    for page in pages:
+        if not page.text:
+            continue
+        mine = [h for h in headings if h[2] == page.number]
+        body: list[str] = []
+        for line in page.text.split("\n"):
+            match = next((h for h in mine if _same_line(line, h[0])), None)
+            if match is None:
+                body.append(line)
+                continue
+            _append_pdf_section(sections, body, page.number, str(path))
+            body = []
+            path.push(match[1], match[0])
+            mine.remove(match)
+        for heading in mine:  # a bookmark whose title is not a line of the page: it opens the page
+            path.push(heading[1], heading[0])
+        _append_pdf_section(sections, body, page.number, str(path))
     return sections
 
 
-def _pdf_page_text(page) -> str:
-    if "/Contents" not in page:  # a blank page: skip before running the text extractor
-        return ""
-    return _tidy(page.extract_text() or "")
+def _same_line(line: str, heading: str) -> bool:
+    return " ".join(line.split()).casefold() == heading.casefold()
+
+
+def _append_pdf_section(sections: list[Section], lines: list[str], page: int, heading: str) -> None:
+    text = _tidy("\n".join(lines))
+    if text:
+        sections.append(Section(text=text, page=page, heading=heading))
 
 
 # ---------------------------------------------------------------- DOCX

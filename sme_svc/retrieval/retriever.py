@@ -52,6 +52,7 @@ class LoadedCourse:
     index: VectorIndex | None
     bm25: BM25
     positions_by_file: dict[str, np.ndarray] = field(default_factory=dict)
+    positions_by_module: dict[str, np.ndarray] = field(default_factory=dict)  # "" = course-wide files
 
     def allowed_positions(self, file_ids: Sequence[str] | None) -> np.ndarray | None:
         """Positions of the chunks of these files (None = no filter)."""
@@ -61,6 +62,15 @@ class LoadedCourse:
             self.positions_by_file[file_id] for file_id in set(file_ids) if file_id in self.positions_by_file
         ]
         return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    def module_tiers(self, module_id: str, allowed: np.ndarray | None) -> list[np.ndarray]:
+        """The positions to search in turn for a module: its own files, the course-wide ones, the rest."""
+        everything = np.arange(len(self.chunks)) if allowed is None else allowed
+        empty = np.zeros(0, dtype=np.int64)
+        own = self.positions_by_module.get(module_id, empty)
+        shared = self.positions_by_module.get("", empty) if module_id else empty
+        tiers = [np.intersect1d(everything, tier) for tier in (own, shared)]
+        return [*tiers, np.setdiff1d(everything, np.concatenate(tiers))]
 
 
 class Retriever:
@@ -98,9 +108,13 @@ class Retriever:
         k: int = 5,
         file_ids: Sequence[str] | None = None,
         method: Method = Method.HYBRID,
+        module_id: str | None = None,
     ) -> list[Hit]:
         """The `k` (at most MAX_K) best chunks of the course for `query`, best first; scores are cosine
-        (dense), BM25 (lexical) or the RRF score (hybrid, in MMR order)."""
+        (dense), BM25 (lexical) or the RRF score (hybrid, in MMR order).
+
+        With `module_id`, the module's own chunks come first, then the course-wide ones, then the rest of the
+        course: each later tier only fills what the tiers before it left short of `k`."""
         k = min(k, MAX_K)
         if k <= 0 or not query.strip():
             return []
@@ -108,8 +122,9 @@ class Retriever:
         allowed = course.allowed_positions(file_ids)
         if not course.chunks or (allowed is not None and len(allowed) == 0):
             return []
+        tiers = [allowed] if module_id is None else course.module_tiers(module_id, allowed)
         query_vector = None if method is Method.LEXICAL else (await self._embedder.aencode([query]))[0]
-        ranked = await asyncio.to_thread(self._rank, course, query, query_vector, k, allowed, method)
+        ranked = await asyncio.to_thread(self._rank_tiers, course, query, query_vector, k, tiers, method)
         return [Hit(chunk=course.chunks[position], score=score) for position, score in ranked]
 
     async def course(self, course_id: str) -> LoadedCourse:
@@ -163,8 +178,10 @@ class Retriever:
                 self._cache, course_id, version, chunk_ids, embeddings, self._hnsw_threshold
             )
         positions: dict[str, list[int]] = {}
+        modules: dict[str, list[int]] = {}
         for position, chunk in enumerate(chunks):
             positions.setdefault(chunk.file_id, []).append(position)
+            modules.setdefault(chunk.module_id, []).append(position)
         return LoadedCourse(
             course_id=course_id,
             version=version,
@@ -173,9 +190,27 @@ class Retriever:
             index=index,
             bm25=BM25([text_for_embedding(chunk) for chunk in chunks]),
             positions_by_file={file_id: np.array(p, dtype=np.int64) for file_id, p in positions.items()},
+            positions_by_module={module: np.array(p, dtype=np.int64) for module, p in modules.items()},
         )
 
     # ------------------------------------------------------------ ranking (worker thread)
+
+    def _rank_tiers(
+        self,
+        course: LoadedCourse,
+        query: str,
+        query_vector: np.ndarray | None,
+        k: int,
+        tiers: list[np.ndarray | None],
+        method: Method,
+    ) -> list[tuple[int, float]]:
+        ranked: list[tuple[int, float]] = []
+        for allowed in tiers:
+            if len(ranked) >= k:
+                break
+            if allowed is None or len(allowed):
+                ranked += self._rank(course, query, query_vector, k - len(ranked), allowed, method)
+        return ranked
 
     def _rank(
         self,

@@ -302,6 +302,12 @@ ROWS: list[Row] = [
         kind="upload",
     ),
     Row(
+        "Mutation.moveCourseFile",
+        "mutation($c: ID!, $f: ID!, $m: ID) { moveCourseFile(courseId: $c, fileId: $f, moduleId: $m) { id } }",
+        lambda w: {"c": w.d.id, "f": w.d.file_ids[0], "m": w.d.module_ids[0]},
+        OWNER,
+    ),
+    Row(
         "Mutation.deleteCourseFile",
         "mutation($c: ID!, $f: ID!) { deleteCourseFile(courseId: $c, fileId: $f) }",
         lambda w: {"c": w.d.id, "f": w.d.file_ids[1]},

@@ -435,9 +435,99 @@ async def test_subscriptions_over_the_legacy_graphql_ws_protocol_and_auth(mesh, 
     assert failure.value.codes == ["FORBIDDEN"]
 
 
+async def test_each_modules_objectives_content_and_quiz_cite_only_its_own_file(anonymous, state, tmp_path):
+    teacher = anonymous.as_user(state.instructor)
+    course = (await teacher.execute('mutation { createCourse(title: "Statistics in two parts") { id } }'))[
+        "createCourse"
+    ]["id"]
+    create = "mutation($c: ID!, $t: String!) { createModule(courseId: $c, title: $t, passMark: 0.2) { id } }"
+    first, second = [
+        (await teacher.execute(create, {"c": course, "t": title}))["createModule"]["id"]
+        for title in ("Describing Data", "Probability Basics")
+    ]
+    upload = """mutation($c: ID!, $m: ID, $files: [Upload!]!) {
+      uploadCourseFiles(courseId: $c, moduleId: $m, files: $files) { file { id name moduleId } job { id } } }"""
+    files = {}
+    for module, source, name in (
+        (first, "01-describing-data.md", "data.md"),
+        (second, "02-probability.md", "chance.md"),
+    ):
+        path = tmp_path / name
+        path.write_bytes((SAMPLE_COURSE / source).read_bytes())
+        [result] = (await teacher.upload(upload, {"c": course, "m": module}, [path]))["uploadCourseFiles"]
+        assert result["file"]["moduleId"] == module
+        await follow_job(teacher, result["job"]["id"])
+        files[module] = result["file"]["id"]
+    error = await expect_error(
+        "NOT_FOUND", teacher.upload(upload, {"c": course, "m": "no-such-module"}, [tmp_path / "data.md"])
+    )
+    assert error["extensions"]["reason"] == "MODULE_NOT_FOUND"
+    move = "mutation($c: ID!, $f: ID!, $m: ID) { moveCourseFile(courseId: $c, fileId: $f, moduleId: $m) { moduleId } }"
+    shared = (await teacher.execute(move, {"c": course, "f": files[second], "m": None}))["moveCourseFile"]
+    assert shared == {"moduleId": None}  # course-wide
+    back = (await teacher.execute(move, {"c": course, "f": files[second], "m": second}))["moveCourseFile"]
+    assert back == {"moduleId": second}
+    listed = (
+        await teacher.execute(
+            "query($c: ID!) { courseFiles(courseId: $c, first: 10) { edges { node { name moduleId } } } }",
+            {"c": course},
+        )
+    )["courseFiles"]["edges"]
+    assert {e["node"]["name"]: e["node"]["moduleId"] for e in listed} == {
+        "data.md": first,
+        "chance.md": second,
+    }
+
+    job = (
+        await teacher.execute(
+            "mutation($c: ID!) { generateLearningObjectives(courseId: $c, count: 3) { id } }", {"c": course}
+        )
+    )["generateLearningObjectives"]
+    await follow_job(teacher, job["id"])
+    for module, name in ((first, "data.md"), (second, "chance.md")):
+        [drafted] = (
+            await teacher.execute(
+                "query($c: ID!, $m: ID!) { learningObjectives(courseId: $c, moduleId: $m) { version objectives { citations { fileName } } } }",
+                {"c": course, "m": module},
+            )
+        )["learningObjectives"]
+        assert {c["fileName"] for o in drafted["objectives"] for c in o["citations"]} == {name}
+        await teacher.execute(
+            "mutation($c: ID!, $m: ID!, $v: Int!) { approveLearningObjectives(courseId: $c, moduleId: $m, version: $v) { approved } }",
+            {"c": course, "m": module, "v": drafted["version"]},
+        )
+    await teacher.execute("mutation($c: ID!) { publishCourse(courseId: $c) { published } }", {"c": course})
+
+    student = anonymous.as_user(state.learner)
+    await student.execute("mutation($c: ID!) { enroll(courseId: $c) { state } }", {"c": course})
+    content = (
+        await student.execute(
+            "query($c: ID!, $m: ID!) { moduleContent(courseId: $c, moduleId: $m) { citations { fileName } } }",
+            {"c": course, "m": first},
+        )
+    )["moduleContent"]
+    assert content["citations"] and {c["fileName"] for c in content["citations"]} == {"data.md"}
+    quiz = (
+        await student.execute(
+            "query($c: ID!, $m: ID!) { quiz(courseId: $c, moduleId: $m, retake: false) { id questions { id } } }",
+            {"c": course, "m": first},
+        )
+    )["quiz"]
+    answers = [{"questionId": q["id"], "selectedIndex": 0} for q in quiz["questions"]]
+    graded = (
+        await student.execute(
+            """mutation($c: ID!, $m: ID!, $q: ID!, $a: [QuizAnswerInput!]!) {
+              submitQuiz(courseId: $c, moduleId: $m, quizId: $q, answers: $a) { questions { citations { fileName } } } }""",
+            {"c": course, "m": first, "q": quiz["id"], "a": answers},
+        )
+    )["submitQuiz"]
+    cited = [{c["fileName"] for c in q["citations"]} for q in graded["questions"]]
+    assert cited and all(names == {"data.md"} for names in cited)
+
+
 def test_schemathesis_finds_no_server_errors(mesh, state):
     """Fuzz every query and mutation (anonymous, learner and instructor callers): no 5xx, no unmasked error,
-    every error carries an extensions.code and none is INTERNAL (the check of tests/e2e/graphql_checks.py,
+    every error carries an extensions.code and none is INTERNAL (the check of devkit/graphql_checks.py,
     which scripts/fuzz_graphql.py runs for longer)."""
     schemathesis = pytest.importorskip("schemathesis")
     from hypothesis import strategies as st

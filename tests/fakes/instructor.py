@@ -284,6 +284,13 @@ class FakeFiles:
             self.records[i] for i in file_ids if i in self.records and self.records[i].file.job_id is None
         ]
 
+    async def set_module(self, course_id: str, file_ids: list[str], module_id: str, now: datetime) -> None:
+        for i in file_ids:
+            self.records[i].file.module_id = module_id
+
+    async def of_module(self, course_id: str, module_id: str) -> list[CourseFile]:
+        return [f for f in self._visible(course_id) if f.module_id == module_id]
+
     async def set_job(self, file_ids: list[str], job_id: str, message: str, now: datetime) -> None:
         for i in file_ids:
             f = self.records[i].file
@@ -467,6 +474,8 @@ class FakeSme:
         self.down = False
         self.deleted: list[tuple[str, list[str]]] = []
         self.drafts: list[Objective] = [Objective("", f"Explain idea number {k}") for k in (1, 2, 3)]
+        self.modules: dict[str, str] = {}  # file id -> module id, as the index knows it
+        self.objective_requests: list[str] = []  # the module of each objectives request
 
     def _up(self) -> None:
         if self.down:
@@ -476,6 +485,7 @@ class FakeSme:
         self._up()
         job = Job(uuid.uuid4().hex, JOB_KIND_INGEST, course_id, items=[JobItem(f.id, f.name) for f in files])
         self.jobs[job.id] = job
+        self.modules.update({f.id: f.module_id for f in files})
         return dataclasses.replace(job)
 
     def finish(self, job_id: str, chunks: int = 3) -> None:
@@ -499,16 +509,25 @@ class FakeSme:
         self.deleted.append((course_id, file_ids))
         return len(file_ids)
 
+    async def move_documents(self, course_id: str, file_ids: list[str], module_id: str) -> int:
+        self._up()
+        self.modules.update(dict.fromkeys(file_ids, module_id))
+        return len(file_ids)
+
     async def delete_course_index(self, course_id: str) -> int:
         self._up()
         self.deleted.append((course_id, ["*"]))
         return 0
 
     async def generate_objectives(
-        self, course_id: str, title: str, description: str, count: int, avoid: list[str]
-    ) -> list[Objective]:
+        self, course_id: str, module: Module, count: int, avoid: list[str]
+    ) -> tuple[list[Objective], str]:
         self._up()
-        return self.drafts[:count]
+        self.objective_requests.append(module.id)
+        drafted = self.drafts[:count]
+        return drafted, "" if len(
+            drafted
+        ) >= count else f"{len(drafted)} of {count} objectives: too little material"
 
 
 class FakeEnrollments:

@@ -238,6 +238,11 @@ class FakeQuizStore:
     async def get_quiz(self, quiz_id: str) -> Quiz | None:
         return self.quizzes.get(quiz_id)
 
+    async def seen_questions(self, learner_id: str, module_id: str, limit: int) -> list[str]:
+        mine = [q for q in self.quizzes.values() if (q.learner_id, q.module_id) == (learner_id, module_id)]
+        questions = [i.question for q in sorted(mine, key=lambda q: -q.ordinal) for i in q.items]
+        return list(dict.fromkeys(questions))[:limit]
+
     async def add_quiz(self, quiz: Quiz, focus_objective_ids: list[str], objectives_version: int) -> Quiz:
         existing = await self.quiz_by_ordinal(quiz.learner_id, quiz.module_id, quiz.ordinal)
         if existing is None:
@@ -350,9 +355,16 @@ class FakeSme:
         count: int,
         focus_objective_ids: Sequence[str],
         seed: int,
+        seen_questions: Sequence[str],
     ) -> list[QuizItem]:
         self.quiz_requests.append(
-            {"module": module.id, "count": count, "focus": list(focus_objective_ids), "seed": seed}
+            {
+                "module": module.id,
+                "count": count,
+                "focus": list(focus_objective_ids),
+                "seed": seed,
+                "seen": list(seen_questions),
+            }
         )
         if self.quiz_items is not None:
             return self.quiz_items
@@ -367,9 +379,15 @@ class FakeSme:
         question: str,
         history: Sequence[tuple[str, str]],
         protected_questions: Sequence[str],
+        module_id: str,
     ) -> AsyncIterator[AnswerEvent]:
         self.answer_requests.append(
-            {"question": question, "history": list(history), "protected": list(protected_questions)}
+            {
+                "question": question,
+                "history": list(history),
+                "protected": list(protected_questions),
+                "module": module_id,
+            }
         )
         yield AnswerEvent(delta="An answer.")
         yield AnswerEvent(final=True, text="An answer.", citations=(Citation(chunk_id="k1"),), grounded=True)

@@ -207,6 +207,41 @@ async def test_ingest_watch_retrieve_and_reingest(sme, sme_mongo_url):
     assert all(h.citation.file_id != "f_lists" for h in hits.chunks)
 
 
+async def test_a_modules_files_rank_first_and_moving_a_file_moves_its_chunks(sme):
+    _, stub, svc = sme
+    course = "course_modules"
+    loops, lists = documents("f_loops", "f_lists")
+    loops.module_id, lists.module_id = "m1", "m2"
+    started = await stub.IngestDocuments(
+        pb.IngestDocumentsRequest(course_id=course, documents=[loops, lists]), metadata=svc
+    )
+    await wait_done(stub, started.job.id, svc)
+
+    async def files(query: str, module: str, k: int = 6) -> list[str]:
+        request = pb.RetrieveRequest(
+            course_id=course, query=query, k=k, filter=pb.RetrieveFilter(module_id=module)
+        )
+        return [h.citation.file_id for h in (await stub.Retrieve(request, metadata=svc)).chunks]
+
+    count = chunk_counts_of(await files("lists", "m1", 50))
+    # Asked from module 1, even a question about lists gets module 1's chunks first, the rest after them.
+    ranked = await files("how do lists behave", "m1", 50)
+    assert ranked[: count["f_loops"]] == ["f_loops"] * count["f_loops"] and "f_lists" in ranked
+    moved = await stub.MoveDocuments(
+        pb.MoveDocumentsRequest(course_id=course, file_ids=["f_lists"], module_id="m1"), metadata=svc
+    )
+    assert moved.moved_chunk_count == count["f_lists"]
+    assert (await files("how do lists behave", "m1", 3))[0] == "f_lists"
+    assert set(await files("how do loops behave", "m2", 50)) == {"f_loops", "f_lists"}  # m2 has nothing left
+
+
+def chunk_counts_of(file_ids: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for file_id in file_ids:
+        counts[file_id] = counts.get(file_id, 0) + 1
+    return counts
+
+
 async def test_every_rpc_is_internal(sme, tokens):
     _, stub, _ = sme
     learner = [("authorization", f"Bearer {tokens.issue('someone', 'learner', 60)[0]}")]

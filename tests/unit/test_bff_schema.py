@@ -51,6 +51,7 @@ MUTATIONS = [
     "unpublishCourse",
     "uploadCourseFiles",
     "deleteCourseFile",
+    "moveCourseFile",
     "generateLearningObjectives",
     "updateLearningObjectives",
     "approveLearningObjectives",
@@ -93,7 +94,7 @@ def test_schema_builds_with_every_operation():
         assert f"type {connection_type} {{\n  edges: [" in sdl
     assert "hasNextPage: Boolean!" in sdl and "endCursor: String" in sdl
     assert "scalar Upload" in sdl
-    assert "uploadCourseFiles(courseId: ID!, files: [Upload!]!)" in sdl
+    assert "uploadCourseFiles(courseId: ID!, files: [Upload!]!, moduleId: ID = null)" in sdl
 
 
 # ------------------------------------------------------------------------------------------ error mapping

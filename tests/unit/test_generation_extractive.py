@@ -58,7 +58,7 @@ def generator(encode) -> ExtractiveGenerator:
 
 @pytest.fixture(scope="module")
 async def objectives(generator) -> list[Objective]:
-    return await generator.objectives(TITLE, DESCRIPTION, CHUNKS, count=5)
+    return (await generator.objectives(TITLE, DESCRIPTION, CHUNKS, count=5)).objectives
 
 
 async def content(generator, objectives, prefs: Preferences, recap=()) -> tuple[list[str], Generated]:
@@ -97,10 +97,10 @@ async def test_objectives_are_measurable_distinct_and_cited(objectives, encode):
     assert len({normalize(t) for t in texts}) == 5
     for objective in objectives:
         assert objective.text.split()[0] in ACTION_VERBS, objective.text
-        assert 3 <= len(objective.text.split()) <= 25
+        assert 2 <= len(objective.text.split()) <= 25
         assert objective.chunk_ids and all(c in BY_ID for c in objective.chunk_ids)
         # The objective's key phrase (its words after the verb, minus articles) appears in a cited chunk.
-        cited = " ".join(normalize(BY_ID[c].text) for c in objective.chunk_ids)
+        cited = " ".join(normalize(f"{BY_ID[c].heading} {BY_ID[c].text}") for c in objective.chunk_ids)
         phrase = [
             w for w in normalize(objective.text).split()[1:] if w not in {"a", "an", "the", "what", "how"}
         ]
@@ -117,7 +117,7 @@ async def test_objectives_are_measurable_distinct_and_cited(objectives, encode):
 
 async def test_objectives_avoid_existing_ones(generator, objectives):
     avoid = [objectives[0].text, objectives[1].text]
-    fresh = await generator.objectives(TITLE, DESCRIPTION, CHUNKS, count=5, avoid=avoid)
+    fresh = (await generator.objectives(TITLE, DESCRIPTION, CHUNKS, count=5, avoid=avoid)).objectives
     assert not {normalize(o.text) for o in fresh} & {normalize(a) for a in avoid}
 
 
@@ -287,7 +287,7 @@ async def test_tutor_answers_from_the_material_with_citations(generator):
 async def test_tutor_says_plainly_when_not_covered(generator):
     final = await collect(generator.answer("What is the capital of France?", [], CONTROL_HITS))
     assert not final.grounded and final.chunk_ids == []
-    assert final.markdown == NOT_COVERED and "do not cover" in final.markdown
+    assert final.markdown.startswith(NOT_COVERED) and "closest topics" in final.markdown
     assert not (await collect(generator.answer("Anything?", [], []))).grounded
 
 
@@ -326,7 +326,7 @@ async def test_tutor_hints_instead_of_solving_a_quiz_question(generator):
 async def test_everything_is_deterministic(encode, objectives):
     async def run() -> tuple:
         fresh = ExtractiveGenerator(encode)
-        goals = await fresh.objectives(TITLE, DESCRIPTION, CHUNKS, count=5)
+        goals = (await fresh.objectives(TITLE, DESCRIPTION, CHUNKS, count=5)).objectives
         doc = await collect(
             fresh.content(TITLE, DESCRIPTION, goals, CHUNKS, Preferences("detailed", "visual", "simple"))
         )

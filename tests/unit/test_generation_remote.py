@@ -199,7 +199,7 @@ async def test_objectives_use_a_json_schema_and_regenerate_after_a_malformed_rep
             ),
         )
     )
-    result = await llm.objectives("Loops", "d", LOOP_CHUNKS, count=2)
+    result = (await llm.objectives("Loops", "d", LOOP_CHUNKS, count=2)).objectives
     assert [o.text for o in result] == [
         "Explain how a for loop iterates over a sequence",
         "Use the range() function to generate a sequence of integers",
@@ -224,7 +224,7 @@ async def test_invalid_objectives_are_dropped_and_the_shortfall_regenerated(llm,
         )
     )
     server.script.append(("json", objectives_json(("Explain what a loop is", [1]))))
-    result = await llm.objectives("Loops", "d", LOOP_CHUNKS, count=2)
+    result = (await llm.objectives("Loops", "d", LOOP_CHUNKS, count=2)).objectives
     assert [o.text for o in result] == [
         "Explain how a for loop iterates over a sequence",
         "Explain what a loop is",
@@ -267,6 +267,63 @@ async def test_quiz_is_validated_and_regenerated(llm, server):
     assert "options not distinct" in server.requests[1]["body"]["messages"][-1]["content"]
 
 
+async def test_quiz_prompt_carries_the_distractor_rules_and_the_learners_seen_questions(llm, server):
+    item = {
+        "objective_id": "lo-1",
+        "question": "Which function generates a sequence of integers for a for loop?",
+        "options": ["range()", "len()", "print()", "input()"],
+        "correct_index": 0,
+        "explanation": 'The material says: "The range() function generates a sequence of integers" [3].',
+        "option_notes": ["", "len() counts items.", "print() shows output.", "input() reads text."],
+        "sources": [3],
+    }
+    server.script.append(("json", json.dumps({"questions": [item]})))
+    objectives = [Objective("lo-1", "Use the range() function", ("f-loops-002",))]
+    seen = ["What does a for loop iterate over?"]
+    vocabulary = [Chunk("v1", "c", "f9", "other.md", 0, "A **dictionary** maps keys to values.")]
+    [drawn] = await llm.quiz(
+        "Loops", objectives, {"lo-1": LOOP_CHUNKS}, count=1, seen_questions=seen, vocabulary=vocabulary
+    )
+    assert drawn.option_notes == tuple(item["option_notes"])
+    prompt = server.requests[0]["body"]["messages"][-1]["content"]
+    assert prompts.QUIZ_RULES in prompt and "same kind as the correct option" in prompt
+    assert seen[0] in prompt and "distractors only): dictionary" in prompt
+
+
+async def test_objectives_prompt_picks_verbs_by_source_and_a_shortfall_is_explained(llm, server):
+    server.script.append(("json", objectives_json(("Define a loop", [1]))))
+    server.script.append(("json", objectives_json()))
+    server.script.append(("json", objectives_json()))
+    drafts = await llm.objectives("Loops", "d", LOOP_CHUNKS, count=3)
+    assert [o.text for o in drafts.objectives] == ["Define a loop"]
+    assert drafts.shortfall.startswith("1 of 3 objectives")
+    prompt = server.requests[0]["body"]["messages"][-1]["content"]
+    assert prompts.OBJECTIVE_RULES in prompt and "a contrast -> Compare or Distinguish" in prompt
+
+
+async def test_a_reply_that_declines_is_not_grounded(llm, server):
+    server.script.append(("sse", [NOT_COVERED, " The closest topic is for loops [2]."]))
+    final = await collect(
+        llm.answer("How does range() generate numbers?", [], [Hit(c, 0.9) for c in LOOP_CHUNKS])
+    )
+    assert not final.grounded
+    assert prompts.TUTOR_RULES in server.requests[0]["body"]["messages"][0]["content"]
+
+
+def test_content_prompt_keeps_sentences_whole_examples_real_and_diagrams_to_structure():
+    sources = prompts.number_sources(LOOP_CHUNKS)
+    objectives = [Objective("lo-1", "Explain loops", ())]
+    prompt = lambda prefs: prompts.content_messages("Loops", "", objectives, sources, prefs)[-1]["content"]  # noqa: E731
+    assert "never leave a fragment" in prompt(Preferences("brief", "conceptual", "simple"))
+    assert "say so instead of inventing one" in prompt(Preferences("moderate", "examples", "balanced"))
+    assert "only where the sources describe ordered steps" in prompt(
+        Preferences("moderate", "visual", "balanced")
+    )
+    assert "definitions the objectives need at every level" in prompt(
+        Preferences("brief", "conceptual", "balanced")
+    )
+
+
 # ------------------------------------------------------------------------------------------------ transport
 
 
@@ -274,7 +331,7 @@ async def test_retries_on_503_then_succeeds(llm, server):
     server.script.append(("status", 503, {"Retry-After": "0"}))
     server.script.append(("status", 502, {}))
     server.script.append(("json", objectives_json(("Explain what a loop is", [1]))))
-    result = await llm.objectives("Loops", "d", LOOP_CHUNKS, count=1)
+    result = (await llm.objectives("Loops", "d", LOOP_CHUNKS, count=1)).objectives
     assert [o.text for o in result] == ["Explain what a loop is"] and len(server.requests) == 3
 
 
@@ -332,7 +389,7 @@ async def test_answer_off_topic_needs_no_model_call(llm, server):
     final = await collect(
         llm.answer("What is the capital of France?", [], [Hit(c, 0.9) for c in LOOP_CHUNKS])
     )
-    assert not final.grounded and final.markdown == NOT_COVERED and server.requests == []
+    assert not final.grounded and final.markdown.startswith(NOT_COVERED) and server.requests == []
 
 
 async def test_answer_to_a_quiz_question_asks_for_a_hint(llm, server):
@@ -417,7 +474,7 @@ async def test_vllm_engine_generates_grounded_objectives_and_streams(encode):
         "vllm", encode=encode, vllm_model=os.environ["SME_VLLM_TEST_MODEL"], vllm_gpu_memory_utilization=0.5
     )
     try:
-        objectives = await generator.objectives("Loops", "for and while loops", CHUNKS, count=3)
+        objectives = (await generator.objectives("Loops", "for and while loops", CHUNKS, count=3)).objectives
         assert objectives and all(o.chunk_ids for o in objectives)
         final = await collect(generator.content("Loops", "d", objectives, CHUNKS, Preferences()))
         assert final.markdown.strip()

@@ -347,3 +347,69 @@ async def test_a_file_survives_a_deletion_sme_could_not_take():
         await i.file_cases.delete(IAN, course.id, result.file.id)
     assert [f.id for f in await i.files.all_of_course(course.id)] == [result.file.id]
     assert i.blobs.blobs
+
+
+# files and modules
+
+
+async def test_a_file_uploaded_for_a_module_belongs_to_it_and_its_index_knows():
+    i = Instructor()
+    course = await course_with_modules(i)
+    first = course.modules[0]
+    upload = await i.file_cases.upload(IAN, course.id, "notes.md", 0, chunks(NOTES), first.id)
+    assert upload.file.module_id == first.id and i.sme.modules[upload.file.id] == first.id
+    shared = await i.file_cases.upload(IAN, course.id, "syllabus.md", 0, chunks(b"# Syllabus\n\nWeekly."))
+    assert shared.file.module_id == ""  # no module: the whole course's
+    with pytest.raises(NotFound) as refused:
+        await i.file_cases.upload(IAN, course.id, "x.md", 0, chunks(b"# X\n\nText."), "not-a-module")
+    assert refused.value.reason == "MODULE_NOT_FOUND" and len(i.files.records) == 2
+
+
+async def test_moving_a_file_moves_its_index_first_and_makes_drafted_objectives_stale():
+    i = Instructor()
+    course = await course_with_modules(i)
+    first, second = course.modules
+    upload = await i.file_cases.upload(IAN, course.id, "notes.md", 0, chunks(NOTES), first.id)
+    with pytest.raises(FailedPrecondition) as refused:
+        await i.file_cases.move(IAN, course.id, upload.file.id, second.id)
+    assert refused.value.reason == "FILE_INDEXING"  # its chunks are still being written for the first module
+    i.sme.finish(upload.job.id)
+    await i.file_cases.reconcile(course.id)
+    version = (await i.courses.get_course(course.id)).materials_version
+    i.sme.down = True
+    with pytest.raises(Unavailable):
+        await i.file_cases.move(IAN, course.id, upload.file.id, second.id)
+    assert (await i.files.get(course.id, upload.file.id)).module_id == first.id  # nothing changed
+    i.sme.down = False
+    moved = await i.file_cases.move(IAN, course.id, upload.file.id, second.id)
+    assert moved.module_id == second.id and i.sme.modules[upload.file.id] == second.id
+    assert (await i.courses.get_course(course.id)).materials_version == version + 1
+    shared = await i.file_cases.move(IAN, course.id, upload.file.id, "")
+    assert shared.module_id == "" and i.sme.modules[upload.file.id] == ""
+    with pytest.raises(PermissionDenied):
+        await i.file_cases.move(EVE, course.id, upload.file.id, first.id)
+    with pytest.raises(NotFound):
+        await i.file_cases.move(IAN, course.id, upload.file.id, "not-a-module")
+
+
+async def test_a_deleted_modules_files_stay_for_the_whole_course():
+    i = Instructor()
+    course = await course_with_modules(i)
+    upload = await i.file_cases.upload(IAN, course.id, "notes.md", 0, chunks(NOTES), course.modules[0].id)
+    i.sme.finish(upload.job.id)
+    await i.file_cases.reconcile(course.id)
+    await i.course_cases.delete_module(IAN, course.id, course.modules[0].id)
+    kept = await i.files.get(course.id, upload.file.id)
+    assert kept is not None and kept.module_id == "" and i.sme.modules[upload.file.id] == ""
+
+
+async def test_an_objectives_job_asks_for_each_module_and_says_why_a_module_got_fewer():
+    i = Instructor()
+    course = await course_with_modules(i)
+    await i.file_cases.upload(IAN, course.id, "notes.md", 0, chunks(NOTES), course.modules[0].id)
+    job = await i.objective_cases.generate(IAN, course.id, [], 5)
+    while not (await i.job_cases.get(IAN, job.id)).state.terminal:
+        await asyncio.sleep(0)
+    done = await i.job_cases.get(IAN, job.id)
+    assert i.sme.objective_requests == [m.id for m in course.modules]
+    assert all(item.message == "3 of 5 objectives: too little material" for item in done.items)

@@ -43,6 +43,46 @@ async def test_a_retake_draws_a_new_quiz_that_favours_the_objectives_missed():
     assert o.sme.quiz_requests[0]["seed"] != o.sme.quiz_requests[1]["seed"]
 
 
+async def test_a_retake_asks_for_items_the_learner_has_not_seen_most_recent_draw_first():
+    o = Orchestrator()
+    o.enrolled()
+    first = await o.app.quizzes.quiz(ADA, "c1", "m1", retake=False)
+    assert o.sme.quiz_requests[0]["seen"] == []
+    await submit(o, first, "a1", right=0)
+    o.sme.quiz_items = [QuizItem("n1", "m1-o1", "A new question?", ("a", "b"), 0, "Why.")]
+    second = await o.app.quizzes.quiz(ADA, "c1", "m1", retake=True)
+    assert o.sme.quiz_requests[1]["seen"] == [i.question for i in first.items]
+    await submit(o, second, "a2", right=0)
+    await o.app.quizzes.quiz(ADA, "c1", "m1", retake=True)
+    assert o.sme.quiz_requests[2]["seen"] == ["A new question?", *(i.question for i in first.items)]
+
+
+async def test_a_wrong_answer_is_told_why_the_chosen_option_is_wrong():
+    o = Orchestrator()
+    o.enrolled()
+    notes = ("", "That is the mode, the most frequent value.")
+    o.sme.quiz_items = [
+        QuizItem(
+            "g1",
+            "m1-o1",
+            "What is the median?",
+            ("The middle", "The most frequent"),
+            0,
+            'The material says: "The median is the middle value."',
+            (),
+            notes,
+        )
+    ]
+    quiz = await o.app.quizzes.quiz(ADA, "c1", "m1", retake=False)
+    result = await o.app.quizzes.submit(ADA, "c1", "m1", quiz.id, "a1", [Answer(quiz.items[0].id, 1)])
+    explanation = result.questions[0].explanation
+    assert explanation.startswith("The material says") and explanation.endswith(
+        "You chose \u201cThe most frequent\u201d: That is the mode, the most frequent value."
+    )
+    right = await submit(o, await o.app.quizzes.quiz(ADA, "c1", "m1", retake=True), "a2", right=1)
+    assert "You chose" not in right.questions[0].explanation
+
+
 MALFORMED = [
     QuizItem("x", "m1-o1", "  ", ("a", "b"), 0, ""),  # no question
     QuizItem("y", "m1-o1", "One option?", ("a",), 0, ""),

@@ -315,7 +315,7 @@ class ReorderModulesResponse(_message.Message):
     def __init__(self, course: _Optional[_Union[Course, _Mapping]] = ...) -> None: ...
 
 class CourseFile(_message.Message):
-    __slots__ = ("id", "course_id", "name", "media_type", "size_bytes", "sha256", "state", "state_message", "chunk_count", "create_time")
+    __slots__ = ("id", "course_id", "name", "media_type", "size_bytes", "sha256", "state", "state_message", "chunk_count", "create_time", "module_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     COURSE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -326,6 +326,7 @@ class CourseFile(_message.Message):
     STATE_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     course_id: str
     name: str
@@ -336,19 +337,22 @@ class CourseFile(_message.Message):
     state_message: str
     chunk_count: int
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., course_id: _Optional[str] = ..., name: _Optional[str] = ..., media_type: _Optional[str] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., state: _Optional[_Union[FileState, str]] = ..., state_message: _Optional[str] = ..., chunk_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    module_id: str
+    def __init__(self, id: _Optional[str] = ..., course_id: _Optional[str] = ..., name: _Optional[str] = ..., media_type: _Optional[str] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., state: _Optional[_Union[FileState, str]] = ..., state_message: _Optional[str] = ..., chunk_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., module_id: _Optional[str] = ...) -> None: ...
 
 class UploadCourseFileMetadata(_message.Message):
-    __slots__ = ("course_id", "file_name", "media_type", "size_bytes")
+    __slots__ = ("course_id", "file_name", "media_type", "size_bytes", "module_id")
     COURSE_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_NAME_FIELD_NUMBER: _ClassVar[int]
     MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     course_id: str
     file_name: str
     media_type: str
     size_bytes: int
-    def __init__(self, course_id: _Optional[str] = ..., file_name: _Optional[str] = ..., media_type: _Optional[str] = ..., size_bytes: _Optional[int] = ...) -> None: ...
+    module_id: str
+    def __init__(self, course_id: _Optional[str] = ..., file_name: _Optional[str] = ..., media_type: _Optional[str] = ..., size_bytes: _Optional[int] = ..., module_id: _Optional[str] = ...) -> None: ...
 
 class UploadCourseFileRequest(_message.Message):
     __slots__ = ("metadata", "data")
@@ -397,6 +401,22 @@ class DeleteCourseFileRequest(_message.Message):
 class DeleteCourseFileResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class MoveCourseFileRequest(_message.Message):
+    __slots__ = ("course_id", "file_id", "module_id")
+    COURSE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
+    course_id: str
+    file_id: str
+    module_id: str
+    def __init__(self, course_id: _Optional[str] = ..., file_id: _Optional[str] = ..., module_id: _Optional[str] = ...) -> None: ...
+
+class MoveCourseFileResponse(_message.Message):
+    __slots__ = ("file",)
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    file: CourseFile
+    def __init__(self, file: _Optional[_Union[CourseFile, _Mapping]] = ...) -> None: ...
 
 class ReadCourseFileRequest(_message.Message):
     __slots__ = ("course_id", "file_id")

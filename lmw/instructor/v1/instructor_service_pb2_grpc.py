@@ -125,6 +125,11 @@ class InstructorServiceStub:
                 request_serializer=lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.DeleteCourseFileRequest.SerializeToString,
                 response_deserializer=lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.DeleteCourseFileResponse.FromString,
                 _registered_method=True)
+        self.MoveCourseFile = channel.unary_unary(
+                '/lmw.instructor.v1.InstructorService/MoveCourseFile',
+                request_serializer=lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.MoveCourseFileRequest.SerializeToString,
+                response_deserializer=lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.MoveCourseFileResponse.FromString,
+                _registered_method=True)
         self.ReadCourseFile = channel.unary_stream(
                 '/lmw.instructor.v1.InstructorService/ReadCourseFile',
                 request_serializer=lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.ReadCourseFileRequest.SerializeToString,
@@ -287,6 +292,13 @@ class InstructorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MoveCourseFile(self, request, context):
+        """Attaches a file to another module, or to the whole course. Refused while the file is being indexed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReadCourseFile(self, request, context):
         """Internal: sme_svc fetches file bytes. The first message carries metadata.
         """
@@ -437,6 +449,11 @@ def add_InstructorServiceServicer_to_server(servicer, server):
                     servicer.DeleteCourseFile,
                     request_deserializer=lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.DeleteCourseFileRequest.FromString,
                     response_serializer=lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.DeleteCourseFileResponse.SerializeToString,
+            ),
+            'MoveCourseFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveCourseFile,
+                    request_deserializer=lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.MoveCourseFileRequest.FromString,
+                    response_serializer=lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.MoveCourseFileResponse.SerializeToString,
             ),
             'ReadCourseFile': grpc.unary_stream_rpc_method_handler(
                     servicer.ReadCourseFile,
@@ -971,6 +988,33 @@ class InstructorService:
             '/lmw.instructor.v1.InstructorService/DeleteCourseFile',
             lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.DeleteCourseFileRequest.SerializeToString,
             lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.DeleteCourseFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveCourseFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmw.instructor.v1.InstructorService/MoveCourseFile',
+            lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.MoveCourseFileRequest.SerializeToString,
+            lmw_dot_instructor_dot_v1_dot_instructor__service__pb2.MoveCourseFileResponse.FromString,
             options,
             channel_credentials,
             insecure,

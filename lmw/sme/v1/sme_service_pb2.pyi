@@ -29,16 +29,18 @@ TURN_ROLE_LEARNER: TurnRole
 TURN_ROLE_TUTOR: TurnRole
 
 class DocumentRef(_message.Message):
-    __slots__ = ("file_id", "file_name", "sha256", "media_type")
+    __slots__ = ("file_id", "file_name", "sha256", "media_type", "module_id")
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     FILE_NAME_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
     MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     file_id: str
     file_name: str
     sha256: str
     media_type: str
-    def __init__(self, file_id: _Optional[str] = ..., file_name: _Optional[str] = ..., sha256: _Optional[str] = ..., media_type: _Optional[str] = ...) -> None: ...
+    module_id: str
+    def __init__(self, file_id: _Optional[str] = ..., file_name: _Optional[str] = ..., sha256: _Optional[str] = ..., media_type: _Optional[str] = ..., module_id: _Optional[str] = ...) -> None: ...
 
 class IngestDocumentsRequest(_message.Message):
     __slots__ = ("course_id", "documents")
@@ -92,6 +94,22 @@ class DeleteDocumentsResponse(_message.Message):
     deleted_chunk_count: int
     def __init__(self, deleted_chunk_count: _Optional[int] = ...) -> None: ...
 
+class MoveDocumentsRequest(_message.Message):
+    __slots__ = ("course_id", "file_ids", "module_id")
+    COURSE_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
+    course_id: str
+    file_ids: _containers.RepeatedScalarFieldContainer[str]
+    module_id: str
+    def __init__(self, course_id: _Optional[str] = ..., file_ids: _Optional[_Iterable[str]] = ..., module_id: _Optional[str] = ...) -> None: ...
+
+class MoveDocumentsResponse(_message.Message):
+    __slots__ = ("moved_chunk_count",)
+    MOVED_CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    moved_chunk_count: int
+    def __init__(self, moved_chunk_count: _Optional[int] = ...) -> None: ...
+
 class DeleteCourseIndexRequest(_message.Message):
     __slots__ = ("course_id",)
     COURSE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -105,10 +123,12 @@ class DeleteCourseIndexResponse(_message.Message):
     def __init__(self, deleted_chunk_count: _Optional[int] = ...) -> None: ...
 
 class RetrieveFilter(_message.Message):
-    __slots__ = ("file_ids",)
+    __slots__ = ("file_ids", "module_id")
     FILE_IDS_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     file_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, file_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    module_id: str
+    def __init__(self, file_ids: _Optional[_Iterable[str]] = ..., module_id: _Optional[str] = ...) -> None: ...
 
 class RetrieveRequest(_message.Message):
     __slots__ = ("course_id", "query", "k", "filter", "method")
@@ -145,42 +165,48 @@ class RetrieveResponse(_message.Message):
     def __init__(self, chunks: _Optional[_Iterable[_Union[RetrievedChunk, _Mapping]]] = ..., index_version: _Optional[int] = ...) -> None: ...
 
 class GenerateLearningObjectivesRequest(_message.Message):
-    __slots__ = ("course_id", "module_title", "module_description", "count", "avoid")
+    __slots__ = ("course_id", "module_title", "module_description", "count", "avoid", "module_id")
     COURSE_ID_FIELD_NUMBER: _ClassVar[int]
     MODULE_TITLE_FIELD_NUMBER: _ClassVar[int]
     MODULE_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     AVOID_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     course_id: str
     module_title: str
     module_description: str
     count: int
     avoid: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, course_id: _Optional[str] = ..., module_title: _Optional[str] = ..., module_description: _Optional[str] = ..., count: _Optional[int] = ..., avoid: _Optional[_Iterable[str]] = ...) -> None: ...
+    module_id: str
+    def __init__(self, course_id: _Optional[str] = ..., module_title: _Optional[str] = ..., module_description: _Optional[str] = ..., count: _Optional[int] = ..., avoid: _Optional[_Iterable[str]] = ..., module_id: _Optional[str] = ...) -> None: ...
 
 class GenerateLearningObjectivesResponse(_message.Message):
-    __slots__ = ("objectives", "dropped")
+    __slots__ = ("objectives", "dropped", "shortfall")
     OBJECTIVES_FIELD_NUMBER: _ClassVar[int]
     DROPPED_FIELD_NUMBER: _ClassVar[int]
+    SHORTFALL_FIELD_NUMBER: _ClassVar[int]
     objectives: _containers.RepeatedCompositeFieldContainer[_common_pb2.LearningObjective]
     dropped: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, objectives: _Optional[_Iterable[_Union[_common_pb2.LearningObjective, _Mapping]]] = ..., dropped: _Optional[_Iterable[str]] = ...) -> None: ...
+    shortfall: str
+    def __init__(self, objectives: _Optional[_Iterable[_Union[_common_pb2.LearningObjective, _Mapping]]] = ..., dropped: _Optional[_Iterable[str]] = ..., shortfall: _Optional[str] = ...) -> None: ...
 
 class GenerateModuleContentRequest(_message.Message):
-    __slots__ = ("course_id", "module_title", "module_description", "objectives", "preferences", "recap_objectives")
+    __slots__ = ("course_id", "module_title", "module_description", "objectives", "preferences", "recap_objectives", "module_id")
     COURSE_ID_FIELD_NUMBER: _ClassVar[int]
     MODULE_TITLE_FIELD_NUMBER: _ClassVar[int]
     MODULE_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVES_FIELD_NUMBER: _ClassVar[int]
     PREFERENCES_FIELD_NUMBER: _ClassVar[int]
     RECAP_OBJECTIVES_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     course_id: str
     module_title: str
     module_description: str
     objectives: _containers.RepeatedCompositeFieldContainer[_common_pb2.LearningObjective]
     preferences: _common_pb2.Preferences
     recap_objectives: _containers.RepeatedCompositeFieldContainer[_common_pb2.LearningObjective]
-    def __init__(self, course_id: _Optional[str] = ..., module_title: _Optional[str] = ..., module_description: _Optional[str] = ..., objectives: _Optional[_Iterable[_Union[_common_pb2.LearningObjective, _Mapping]]] = ..., preferences: _Optional[_Union[_common_pb2.Preferences, _Mapping]] = ..., recap_objectives: _Optional[_Iterable[_Union[_common_pb2.LearningObjective, _Mapping]]] = ...) -> None: ...
+    module_id: str
+    def __init__(self, course_id: _Optional[str] = ..., module_title: _Optional[str] = ..., module_description: _Optional[str] = ..., objectives: _Optional[_Iterable[_Union[_common_pb2.LearningObjective, _Mapping]]] = ..., preferences: _Optional[_Union[_common_pb2.Preferences, _Mapping]] = ..., recap_objectives: _Optional[_Iterable[_Union[_common_pb2.LearningObjective, _Mapping]]] = ..., module_id: _Optional[str] = ...) -> None: ...
 
 class GeneratedContent(_message.Message):
     __slots__ = ("markdown", "citations")
@@ -199,7 +225,7 @@ class GenerateModuleContentResponse(_message.Message):
     def __init__(self, markdown_delta: _Optional[str] = ..., content: _Optional[_Union[GeneratedContent, _Mapping]] = ...) -> None: ...
 
 class QuizItem(_message.Message):
-    __slots__ = ("id", "objective_id", "question", "options", "correct_index", "explanation", "citations")
+    __slots__ = ("id", "objective_id", "question", "options", "correct_index", "explanation", "citations", "option_notes")
     ID_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVE_ID_FIELD_NUMBER: _ClassVar[int]
     QUESTION_FIELD_NUMBER: _ClassVar[int]
@@ -207,6 +233,7 @@ class QuizItem(_message.Message):
     CORRECT_INDEX_FIELD_NUMBER: _ClassVar[int]
     EXPLANATION_FIELD_NUMBER: _ClassVar[int]
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
+    OPTION_NOTES_FIELD_NUMBER: _ClassVar[int]
     id: str
     objective_id: str
     question: str
@@ -214,23 +241,28 @@ class QuizItem(_message.Message):
     correct_index: int
     explanation: str
     citations: _containers.RepeatedCompositeFieldContainer[_common_pb2.Citation]
-    def __init__(self, id: _Optional[str] = ..., objective_id: _Optional[str] = ..., question: _Optional[str] = ..., options: _Optional[_Iterable[str]] = ..., correct_index: _Optional[int] = ..., explanation: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_common_pb2.Citation, _Mapping]]] = ...) -> None: ...
+    option_notes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., objective_id: _Optional[str] = ..., question: _Optional[str] = ..., options: _Optional[_Iterable[str]] = ..., correct_index: _Optional[int] = ..., explanation: _Optional[str] = ..., citations: _Optional[_Iterable[_Union[_common_pb2.Citation, _Mapping]]] = ..., option_notes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GenerateQuizRequest(_message.Message):
-    __slots__ = ("course_id", "module_title", "objectives", "question_count", "focus_objective_ids", "seed")
+    __slots__ = ("course_id", "module_title", "objectives", "question_count", "focus_objective_ids", "seed", "module_id", "seen_questions")
     COURSE_ID_FIELD_NUMBER: _ClassVar[int]
     MODULE_TITLE_FIELD_NUMBER: _ClassVar[int]
     OBJECTIVES_FIELD_NUMBER: _ClassVar[int]
     QUESTION_COUNT_FIELD_NUMBER: _ClassVar[int]
     FOCUS_OBJECTIVE_IDS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
+    SEEN_QUESTIONS_FIELD_NUMBER: _ClassVar[int]
     course_id: str
     module_title: str
     objectives: _containers.RepeatedCompositeFieldContainer[_common_pb2.LearningObjective]
     question_count: int
     focus_objective_ids: _containers.RepeatedScalarFieldContainer[str]
     seed: int
-    def __init__(self, course_id: _Optional[str] = ..., module_title: _Optional[str] = ..., objectives: _Optional[_Iterable[_Union[_common_pb2.LearningObjective, _Mapping]]] = ..., question_count: _Optional[int] = ..., focus_objective_ids: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ...) -> None: ...
+    module_id: str
+    seen_questions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, course_id: _Optional[str] = ..., module_title: _Optional[str] = ..., objectives: _Optional[_Iterable[_Union[_common_pb2.LearningObjective, _Mapping]]] = ..., question_count: _Optional[int] = ..., focus_objective_ids: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., module_id: _Optional[str] = ..., seen_questions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GenerateQuizResponse(_message.Message):
     __slots__ = ("items", "dropped")
@@ -249,18 +281,20 @@ class ConversationTurn(_message.Message):
     def __init__(self, role: _Optional[_Union[TurnRole, str]] = ..., text: _Optional[str] = ...) -> None: ...
 
 class AnswerRequest(_message.Message):
-    __slots__ = ("course_id", "question", "history", "module_title", "protected_questions")
+    __slots__ = ("course_id", "question", "history", "module_title", "protected_questions", "module_id")
     COURSE_ID_FIELD_NUMBER: _ClassVar[int]
     QUESTION_FIELD_NUMBER: _ClassVar[int]
     HISTORY_FIELD_NUMBER: _ClassVar[int]
     MODULE_TITLE_FIELD_NUMBER: _ClassVar[int]
     PROTECTED_QUESTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ID_FIELD_NUMBER: _ClassVar[int]
     course_id: str
     question: str
     history: _containers.RepeatedCompositeFieldContainer[ConversationTurn]
     module_title: str
     protected_questions: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, course_id: _Optional[str] = ..., question: _Optional[str] = ..., history: _Optional[_Iterable[_Union[ConversationTurn, _Mapping]]] = ..., module_title: _Optional[str] = ..., protected_questions: _Optional[_Iterable[str]] = ...) -> None: ...
+    module_id: str
+    def __init__(self, course_id: _Optional[str] = ..., question: _Optional[str] = ..., history: _Optional[_Iterable[_Union[ConversationTurn, _Mapping]]] = ..., module_title: _Optional[str] = ..., protected_questions: _Optional[_Iterable[str]] = ..., module_id: _Optional[str] = ...) -> None: ...
 
 class TutorAnswer(_message.Message):
     __slots__ = ("text", "citations", "grounded")

@@ -55,6 +55,11 @@ class SmeServiceStub:
                 request_serializer=lmw_dot_sme_dot_v1_dot_sme__service__pb2.DeleteDocumentsRequest.SerializeToString,
                 response_deserializer=lmw_dot_sme_dot_v1_dot_sme__service__pb2.DeleteDocumentsResponse.FromString,
                 _registered_method=True)
+        self.MoveDocuments = channel.unary_unary(
+                '/lmw.sme.v1.SmeService/MoveDocuments',
+                request_serializer=lmw_dot_sme_dot_v1_dot_sme__service__pb2.MoveDocumentsRequest.SerializeToString,
+                response_deserializer=lmw_dot_sme_dot_v1_dot_sme__service__pb2.MoveDocumentsResponse.FromString,
+                _registered_method=True)
         self.DeleteCourseIndex = channel.unary_unary(
                 '/lmw.sme.v1.SmeService/DeleteCourseIndex',
                 request_serializer=lmw_dot_sme_dot_v1_dot_sme__service__pb2.DeleteCourseIndexRequest.SerializeToString,
@@ -117,6 +122,13 @@ class SmeServiceServicer:
 
     def DeleteDocuments(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveDocuments(self, request, context):
+        """Attaches files to a module (or makes them course-wide); their chunks keep their ids and embeddings.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -185,6 +197,11 @@ def add_SmeServiceServicer_to_server(servicer, server):
                     servicer.DeleteDocuments,
                     request_deserializer=lmw_dot_sme_dot_v1_dot_sme__service__pb2.DeleteDocumentsRequest.FromString,
                     response_serializer=lmw_dot_sme_dot_v1_dot_sme__service__pb2.DeleteDocumentsResponse.SerializeToString,
+            ),
+            'MoveDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveDocuments,
+                    request_deserializer=lmw_dot_sme_dot_v1_dot_sme__service__pb2.MoveDocumentsRequest.FromString,
+                    response_serializer=lmw_dot_sme_dot_v1_dot_sme__service__pb2.MoveDocumentsResponse.SerializeToString,
             ),
             'DeleteCourseIndex': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteCourseIndex,
@@ -331,6 +348,33 @@ class SmeService:
             '/lmw.sme.v1.SmeService/DeleteDocuments',
             lmw_dot_sme_dot_v1_dot_sme__service__pb2.DeleteDocumentsRequest.SerializeToString,
             lmw_dot_sme_dot_v1_dot_sme__service__pb2.DeleteDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lmw.sme.v1.SmeService/MoveDocuments',
+            lmw_dot_sme_dot_v1_dot_sme__service__pb2.MoveDocumentsRequest.SerializeToString,
+            lmw_dot_sme_dot_v1_dot_sme__service__pb2.MoveDocumentsResponse.FromString,
             options,
             channel_credentials,
             insecure,
