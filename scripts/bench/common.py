@@ -18,6 +18,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 SAMPLE_COURSE = REPO_ROOT / "scripts" / "sample_course"
+# The public evaluation corpora beside the checkout (../shared/eval), when present.
+OPENSTAX_CORPUS = REPO_ROOT.parent / "shared" / "eval" / "openstax-python" / "corpus"
 DOCUMENT_EXTENSIONS = frozenset({".pdf", ".docx", ".pptx", ".html", ".htm", ".md", ".markdown", ".txt"})
 
 

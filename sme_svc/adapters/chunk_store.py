@@ -57,12 +57,13 @@ class ChunkStore:
         encoder: str = "",
         content_hashes: Sequence[str] = (),
     ) -> int:
-        """Make `chunks` the only chunks of the file and bump the course version; returns the new version.
+        """Make `chunks` the only chunks of the file; returns the course version, bumped when anything changed.
         `encoder` made the embeddings; `content_hashes` (one per chunk, or none) key them for reuse.
 
-        Idempotent: chunk ids are deterministic, so re-ingesting the same file overwrites in place. The new
-        chunks are upserted before the old ones are deleted, so a concurrent reader sees the file's old or
-        new chunks (briefly both), never none of them.
+        Idempotent: chunk ids are deterministic, so re-ingesting the same file overwrites in place, and when
+        nothing changed at all (the same chunks, texts and encoder) nothing is written and the version stays,
+        so no replica rebuilds its index. The new chunks are upserted before the old ones are deleted, so a
+        concurrent reader sees the file's old or new chunks (briefly both), never none of them.
         """
         if len(chunks) != len(embeddings) or len(content_hashes) not in (0, len(chunks)):
             raise ValueError(
@@ -71,21 +72,36 @@ class ChunkStore:
         ingest_id = uuid.uuid4().hex
         vectors = np.ascontiguousarray(embeddings, dtype="<f4")
         stamp = {"file_sha256": file_sha256, "ingest_id": ingest_id, "encoder": encoder}
-        for start in range(0, len(chunks), _WRITE_BATCH):
-            batch = range(start, min(len(chunks), start + _WRITE_BATCH))
-            requests = [
-                ReplaceOne(
-                    {"_id": chunks[i].id},
-                    _to_document(chunks[i], vectors[i], stamp, content_hashes[i] if content_hashes else None),
-                    True,
-                )
-                for i in batch
-            ]
-            await self._chunks.bulk_write(requests, ordered=False)
+        documents = [
+            _to_document(chunk, vectors[i], stamp, content_hashes[i] if content_hashes else None)
+            for i, chunk in enumerate(chunks)
+        ]
+        if await self._unchanged(course_id, file_id, documents):
+            return await self.get_version(course_id)
+        for start in range(0, len(documents), _WRITE_BATCH):
+            batch = documents[start : start + _WRITE_BATCH]
+            await self._chunks.bulk_write(
+                [ReplaceOne({"_id": document["_id"]}, document, True) for document in batch], ordered=False
+            )
         await self._chunks.delete_many(
             {"course_id": course_id, "file_id": file_id, "ingest_id": {"$ne": ingest_id}}
         )
         return await self._bump_version(course_id)
+
+    async def _unchanged(self, course_id: str, file_id: str, documents: list[dict]) -> bool:
+        """Whether the file's stored chunks are exactly these, embedded from the same texts by the same encoder
+        (the embedding itself is not compared: equal content hashes and encoders make it interchangeable)."""
+        if not documents or documents[0]["content_hash"] is None:
+            return False
+        stored = {
+            document["_id"]: document
+            async for document in self._chunks.find(
+                {"course_id": course_id, "file_id": file_id}, {"embedding": 0, "ingest_id": 0}
+            )
+        }
+        return len(stored) == len(documents) and all(
+            _comparable(document) == stored.get(document["_id"]) for document in documents
+        )
 
     async def find_embeddings(
         self, course_id: str, content_hashes: Sequence[str], encoder: str
@@ -197,6 +213,10 @@ def _to_document(chunk: Chunk, vector: np.ndarray, stamp: dict, digest: str | No
         content_hash=digest,
     )
     return document
+
+
+def _comparable(document: dict) -> dict:
+    return {key: value for key, value in document.items() if key not in ("embedding", "ingest_id")}
 
 
 def _to_chunk(document: dict) -> Chunk:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 import logging
 import os
 import threading
@@ -56,9 +57,10 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def _threads(max_threads: int | None) -> int:
-    """One intra-op thread per core (capped): more threads than cores only adds contention."""
-    return max(1, max_threads or min(os.cpu_count() or 1, MAX_THREADS))
+def default_threads(max_threads: int | None) -> int:
+    """One intra-op thread per core this process may use (capped): more threads than cores only adds
+    contention. A container's CPU quota is not seen here: set SME_ENCODER_THREADS to it."""
+    return max(1, max_threads or min(len(os.sched_getaffinity(0)), MAX_THREADS))
 
 
 class _Backend(Protocol):
@@ -146,8 +148,6 @@ class OnnxBackend:
 
 
 def _max_seq_length(model_path: Path) -> int:
-    import json
-
     config = model_path / "sentence_bert_config.json"
     return int(json.loads(config.read_text()).get("max_seq_length", 256)) if config.exists() else 256
 
@@ -195,9 +195,11 @@ class Embedder:
         if encoder == "auto":
             encoder = "torch" if device != "cpu" else "onnx-int8"
         if encoder == "onnx-int8":
-            backend: _Backend = OnnxBackend(self.model_path, self._cache_dir, _threads(self._max_threads))
+            backend: _Backend = OnnxBackend(
+                self.model_path, self._cache_dir, default_threads(self._max_threads)
+            )
         else:
-            backend = TorchBackend(self.model_path, device, _threads(self._max_threads))
+            backend = TorchBackend(self.model_path, device, default_threads(self._max_threads))
         kind = RECIPE if backend.name == "onnx-int8" else backend.name
         self._encoder_id = f"{self.model_name}@{fingerprint(self.model_path)}/{kind}"
         log.info(

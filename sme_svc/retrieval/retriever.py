@@ -186,8 +186,8 @@ class Retriever:
             chunks, fresh, encoder, [content_hash(chunk) for chunk in chunks]
         )
         if len(stale) == len(stored.chunks):
-            return fresh
-        embeddings = np.array(stored.embeddings, dtype=np.float32)  # a copy: the stored rows stay as loaded
+            return fresh  # after a change of model too, when even the dimension differs
+        embeddings = np.array(stored.embeddings, dtype=np.float32)  # writable: the loaded one views raw bytes
         embeddings[stale] = fresh
         return embeddings
 
