@@ -30,7 +30,7 @@ from sme_svc.retrieval.onnx_export import ensure_export
 
 @dataclass(frozen=True)
 class Setting:
-    level: str = "all"
+    level: str = "extended"
     threads: int = default_threads(None)
     spinning: bool = False
     batch: int = CPU_BATCH["onnx-int8"]
@@ -46,7 +46,7 @@ class Setting:
 def variants(default: Setting) -> list[Setting]:
     cores = default_threads(None)
     return [
-        *(replace(default, level=level) for level in ("basic", "extended") if level != default.level),
+        *(replace(default, level=level) for level in ("basic", "extended", "all") if level != default.level),
         *(replace(default, threads=n) for n in sorted({1, cores}) if n != default.threads),
         replace(default, spinning=not default.spinning),
         *(replace(default, batch=n) for n in (8, 16, 32, 64) if n != default.batch),

@@ -2,12 +2,13 @@
 of re-ingesting an unchanged corpus, and the speed of the encoder against raw sentence-transformers.
 
     .venv/bin/python scripts/bench/ingest.py [--corpus DIR] [--pages 200] [--rounds 3] [--sentences 1000]
-                                             [--sentence-corpus DIR] [--skip-baseline] [--json FILE]
+                                             [--sentence-corpus DIR] [--encoder auto] [--skip-baseline]
+                                             [--json FILE]
 
 Two corpora: DIR (default: the sample course) and a generated PDF of `--pages` pages (reportlab, text drawn
 from the sample course). Pipelines, each timed from bytes on disk to a searchable index, model load excluded:
 - ours (library): parse -> structure-aware chunks (<= 200 tokens) -> embed -> FAISS index, file by file, in
-  this process, with the encoder the service would pick here (SME_ENCODER's default);
+  this process, with the encoder the service would pick here (SME_ENCODER's default; `--encoder` another);
 - ours (service path): an ingestion job through the real IngestionRunner (files read from disk in place of
   instructor_svc; the next file parsed while the current one embeds) into a SecantusDB (real MongoDB wire
   protocol), then the Retriever loading the course (FAISS + BM25);
@@ -62,7 +63,7 @@ from sme_svc.domain import DocumentItem
 from sme_svc.ingest.chunking import chunk_sections, default_token_counter, text_for_embedding
 from sme_svc.ingest.indexer import Indexer
 from sme_svc.ingest.parsing import parse
-from sme_svc.retrieval.embedder import default_model_path, get_embedder
+from sme_svc.retrieval.embedder import Embedder, default_model_path, get_embedder
 from sme_svc.retrieval.index import VectorIndex
 from sme_svc.retrieval.retriever import Retriever
 
@@ -145,9 +146,9 @@ def run_baseline(python: Path, files: list[Path]) -> dict:
 # ---------------------------------------------------------------- our pipelines
 
 
-def run_library(files: list[Path]) -> dict:
+def run_library(files: list[Path], embedder: Embedder) -> dict:
     """parse -> chunk -> embed -> FAISS, the same work the baseline does, in this process."""
-    embedder, counter = get_embedder(), default_token_counter()
+    counter = default_token_counter()
     stages = dict.fromkeys(("parse_s", "chunk_s", "embed_s", "index_s"), 0.0)
     pages = chunk_count = 0
     with Stopwatch() as watch:
@@ -194,11 +195,10 @@ class DiskFiles:
         return await asyncio.to_thread(self._paths[file_id].read_bytes)
 
 
-async def run_service_path(files: list[Path]) -> tuple[dict, dict]:
+async def run_service_path(files: list[Path], embedder: Embedder) -> tuple[dict, dict]:
     """An ingestion job into a fresh store, then the same job again (nothing changed); each timed until the
     replica's Retriever has the course as stored (after the first job it loads it; after the second it reloads
     it only if the version changed)."""
-    embedder = get_embedder()
     async with mongo_database() as database:
         chunks, jobs = ChunkStore(database), JobStore(database)
         await chunks.ensure_indexes()
@@ -259,7 +259,7 @@ def corpus_sentences(corpus: Path, limit: int) -> list[str]:
     return sentences[:limit]
 
 
-def encoder_round(sentences: list[str], reference) -> dict:
+def encoder_round(sentences: list[str], reference, embedder: Embedder) -> dict:
     """Raw SentenceTransformer.encode, then ours, on the same sentences."""
     import numpy as np
 
@@ -268,7 +268,7 @@ def encoder_round(sentences: list[str], reference) -> dict:
             sentences, batch_size=32, normalize_embeddings=True, show_progress_bar=False
         )
     with Stopwatch() as ours:
-        got = get_embedder().encode(sentences)
+        got = embedder.encode(sentences)
     cosines = (np.asarray(got) * expected).sum(axis=1)
     return {
         "raw_sentences_per_s": len(sentences) / raw.seconds,
@@ -317,15 +317,17 @@ def generate_pdf(path: Path, pages: int, seed: int = 7) -> None:
 # ---------------------------------------------------------------- driver
 
 
-def run_round(corpora: dict[str, list[Path]], python: Path | None) -> dict[str, dict[str, dict]]:
+def run_round(
+    corpora: dict[str, list[Path]], python: Path | None, embedder: Embedder
+) -> dict[str, dict[str, dict]]:
     """Every pipeline once on every corpus, one after the other."""
     results: dict[str, dict[str, dict]] = {}
     for name, files in corpora.items():
         runs = results[name] = {}
         if python is not None:
             runs[BASELINE] = run_baseline(python, files)
-        runs[LIBRARY] = run_library(files)
-        runs[SERVICE], runs[REINGEST] = asyncio.run(run_service_path(files))
+        runs[LIBRARY] = run_library(files, embedder)
+        runs[SERVICE], runs[REINGEST] = asyncio.run(run_service_path(files, embedder))
         for run in runs.values():
             run["pages"] = run["pages"] or runs[LIBRARY]["pages"]
     return results
@@ -426,6 +428,12 @@ def main() -> None:
     parser.add_argument(
         "--sentence-corpus", type=Path, default=OPENSTAX_CORPUS if OPENSTAX_CORPUS.is_dir() else SAMPLE_COURSE
     )
+    parser.add_argument(
+        "--encoder",
+        choices=["auto", "onnx-int8", "torch"],
+        default="auto",
+        help="ours: SME_ENCODER's choices",
+    )
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
@@ -433,7 +441,7 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     python = None if args.skip_baseline else baseline_python()
-    embedder = get_embedder()
+    embedder = get_embedder(encoder=args.encoder)
     embedder.encode(["warm-up"])
     reference = SentenceTransformer(str(default_model_path()), device="cpu", local_files_only=True)
     reference.encode(["warm-up"])
@@ -446,8 +454,8 @@ def main() -> None:
         corpora = {args.corpus.name: corpus_documents(args.corpus), generated.name: [generated]}
         for number in range(args.rounds):
             started = time.perf_counter()
-            rounds.append(run_round(corpora, python))
-            encoder_rounds.append(encoder_round(sentences, reference))
+            rounds.append(run_round(corpora, python, embedder))
+            encoder_rounds.append(encoder_round(sentences, reference, embedder))
             print(f"round {number + 1} of {args.rounds}: {time.perf_counter() - started:.0f} s", flush=True)
     figures = {
         "rounds": args.rounds,
