@@ -5,7 +5,7 @@ The recipe (chosen by measurement, docs/performance.md "Ingestion"): the transfo
 (so that onnxruntime's BERT optimizer recognises and fuses it), mean pooling over the attention mask and L2
 normalisation inside the graph, exported by torch.onnx (opset 17, dynamic batch and sequence axes); fused by
 onnxruntime.transformers' BERT optimizer; then dynamically quantized (int8 weights, per channel). The result
-is checked against the torch model before it is published. Change RECIPE with the recipe: it is part of the
+is checked against sentence-transformers before it is published. Change RECIPE with the recipe: it is part of the
 encoder id that stored embeddings are stamped with, so embeddings of an older recipe are never mixed in.
 
 Where it lives: `<model>/onnx/<file>` when that exists (an image may build it there at build time with
@@ -112,7 +112,7 @@ def _export(model_path: Path, out: Path):
     from transformers import AutoModel
 
     body = AutoModel.from_pretrained(str(model_path), attn_implementation="eager", local_files_only=True)
-    model = _PooledEncoder(body.eval())
+    model = _pooled_encoder(body.eval())
     ids = torch.ones(2, 8, dtype=torch.long)
     axes = {0: "batch", 1: "sequence"}
     with torch.no_grad(), warnings.catch_warnings():
@@ -135,7 +135,8 @@ def _export(model_path: Path, out: Path):
     return body.config
 
 
-def _PooledEncoder(body):  # noqa: N802 - builds a torch module class lazily, so importing this file needs no torch
+def _pooled_encoder(body):
+    """Built inside a function so that importing this module needs no torch."""
     import torch
 
     class PooledEncoder(torch.nn.Module):
