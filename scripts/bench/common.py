@@ -19,6 +19,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from devkit import SAMPLE_COURSE  # noqa: E402, F401 (the benchmarks' default corpus)
 
+# The public evaluation corpora beside the checkout (../shared/eval), when present.
+OPENSTAX_CORPUS = REPO_ROOT.parent / "shared" / "eval" / "openstax-python" / "corpus"
 DOCUMENT_EXTENSIONS = frozenset({".pdf", ".docx", ".pptx", ".html", ".htm", ".md", ".markdown", ".txt"})
 
 

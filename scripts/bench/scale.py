@@ -54,7 +54,7 @@ import numpy as np
 import psutil
 from common import print_table, write_json
 
-from sme_svc.domain import Chunk, Method
+from sme_svc.domain import Chunk, Method, StoredCourse
 from sme_svc.retrieval.index import DEFAULT_HNSW_THRESHOLD, HNSW_EF_SEARCH, VectorIndex, build_cpu_index
 from sme_svc.retrieval.retriever import Retriever
 
@@ -386,7 +386,7 @@ class SyntheticCourses:
     async def get_version(self, course_id: str) -> int:
         return 1
 
-    async def load_course(self, course_id: str) -> tuple[int, list[Chunk], np.ndarray]:
+    async def load_course(self, course_id: str) -> StoredCourse:
         self.loads += 1
         number = int(course_id.rsplit("-", 1)[1])
         rng = np.random.default_rng([self.seed, 3, number])
@@ -408,11 +408,16 @@ class SyntheticCourses:
         ]
         centres = cluster_centres(self.seed * 7919 + number, count=50)
         embeddings = clustered_vectors(rng, centres, count, noise=0.75)
-        return 1, chunks, embeddings
+        return StoredCourse(1, chunks, embeddings, [FixedEncoder.encoder_id] * count)
+
+    async def replace_embeddings(self, *args) -> None:
+        raise AssertionError("every synthetic vector is stamped with the FixedEncoder's id")
 
 
 class FixedEncoder:
     """A query encoder without a model: every query is the same unit vector."""
+
+    encoder_id = "fixed"
 
     def __init__(self) -> None:
         vector = np.random.default_rng(0).standard_normal(DIMENSION).astype(np.float32)

@@ -2,7 +2,9 @@
 
 Collections:
 - `chunks`: one document per chunk (`_id` = chunk id), its Chunk fields, `file_sha256`, the embedding as
-  little-endian float32 bytes (`embedding`, BSON Binary) and `ingest_id` (the write that produced it).
+  little-endian float32 bytes (`embedding`, BSON Binary), `encoder` (the id of the encoder that made it),
+  `content_hash` (of the text it embeds: with `encoder`, the key under which an unchanged text reuses it) and
+  `ingest_id` (the write that produced it).
 - `course_indexes`: `{_id: course_id, version, chunk_count, updated_at}`. `version` only ever grows (a
   deleted course keeps its document with chunk_count 0), so a replica holding version N knows it is stale
   as soon as it reads N+1.
@@ -16,10 +18,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 from bson.binary import Binary
-from pymongo import ASCENDING, ReplaceOne, ReturnDocument
+from pymongo import ASCENDING, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from sme_svc.domain import Chunk
+from sme_svc.domain import Chunk, StoredCourse
 
 CHUNKS = "chunks"
 COURSE_INDEXES = "course_indexes"
@@ -37,6 +39,7 @@ _CHUNK_FIELDS = (
 )
 _SPAN_FIELDS = ("char_start", "char_end")
 _NO_EMBEDDING = {"embedding": 0, "ingest_id": 0}
+_LOOKUP_BATCH = 1_000
 
 
 class ChunkStore:
@@ -45,10 +48,13 @@ class ChunkStore:
         self._courses = database[COURSE_INDEXES]
 
     async def ensure_indexes(self) -> None:
-        """The one compound index serves course scans (sorted by file and ordinal) and per-file deletes."""
+        """Course scans (sorted by file and ordinal) and per-file deletes; embeddings looked up by content."""
         await self._chunks.create_index(
             [("course_id", ASCENDING), ("file_id", ASCENDING), ("ordinal", ASCENDING)],
             name="course_file_ordinal",
+        )
+        await self._chunks.create_index(
+            [("course_id", ASCENDING), ("content_hash", ASCENDING)], name="course_content_hash"
         )
 
     async def replace_file_chunks(
@@ -58,26 +64,35 @@ class ChunkStore:
         chunks: Sequence[Chunk],
         embeddings: np.ndarray,
         file_sha256: str = "",
+        encoder: str = "",
+        content_hashes: Sequence[str] = (),
     ) -> int:
-        """Make `chunks` the only chunks of the file and bump the course version; returns the new version.
+        """Make `chunks` the only chunks of the file; returns the course version, bumped when anything changed.
+        `encoder` made the embeddings; `content_hashes` (one per chunk, or none) key them for reuse.
 
-        Idempotent: chunk ids are deterministic, so re-ingesting the same file overwrites in place. The new
-        chunks are upserted before the old ones are deleted, so a concurrent reader sees the file's old or
-        new chunks (briefly both), never none of them.
+        Idempotent: chunk ids are deterministic, so re-ingesting the same file overwrites in place, and when
+        nothing changed at all (the same chunks, texts and encoder) nothing is written and the version stays,
+        so no replica rebuilds its index. The new chunks are upserted before the old ones are deleted, so a
+        concurrent reader sees the file's old or new chunks (briefly both), never none of them.
         """
-        if len(chunks) != len(embeddings):
-            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+        if len(chunks) != len(embeddings) or len(content_hashes) not in (0, len(chunks)):
+            raise ValueError(
+                f"{len(chunks)} chunks, {len(embeddings)} embeddings, {len(content_hashes)} hashes"
+            )
         ingest_id = uuid.uuid4().hex
         vectors = np.ascontiguousarray(embeddings, dtype="<f4")
-        for start in range(0, len(chunks), _WRITE_BATCH):
-            batch = range(start, min(len(chunks), start + _WRITE_BATCH))
-            requests = [
-                ReplaceOne(
-                    {"_id": chunks[i].id}, _to_document(chunks[i], vectors[i], file_sha256, ingest_id), True
-                )
-                for i in batch
-            ]
-            await self._chunks.bulk_write(requests, ordered=False)
+        stamp = {"file_sha256": file_sha256, "ingest_id": ingest_id, "encoder": encoder}
+        documents = [
+            _to_document(chunk, vectors[i], stamp, content_hashes[i] if content_hashes else None)
+            for i, chunk in enumerate(chunks)
+        ]
+        if await self._unchanged(course_id, file_id, documents):
+            return await self.get_version(course_id)
+        for start in range(0, len(documents), _WRITE_BATCH):
+            batch = documents[start : start + _WRITE_BATCH]
+            await self._chunks.bulk_write(
+                [ReplaceOne({"_id": document["_id"]}, document, True) for document in batch], ordered=False
+            )
         await self._chunks.delete_many(
             {"course_id": course_id, "file_id": file_id, "ingest_id": {"$ne": ingest_id}}
         )
@@ -92,6 +107,61 @@ class ChunkStore:
         if result.modified_count:
             await self._bump_version(course_id)
         return result.modified_count
+
+    async def _unchanged(self, course_id: str, file_id: str, documents: list[dict]) -> bool:
+        """Whether the file's stored chunks are exactly these, embedded from the same texts by the same encoder
+        (the embedding itself is not compared: equal content hashes and encoders make it interchangeable)."""
+        if not documents or documents[0]["content_hash"] is None:
+            return False
+        stored = {
+            document["_id"]: document
+            async for document in self._chunks.find(
+                {"course_id": course_id, "file_id": file_id}, {"embedding": 0, "ingest_id": 0}
+            )
+        }
+        return len(stored) == len(documents) and all(
+            _comparable(document) == stored.get(document["_id"]) for document in documents
+        )
+
+    async def find_embeddings(
+        self, course_id: str, content_hashes: Sequence[str], encoder: str
+    ) -> dict[str, np.ndarray]:
+        """Stored embeddings of the course made by `encoder` from texts with these hashes, by hash."""
+        found: dict[str, np.ndarray] = {}
+        wanted = list(dict.fromkeys(content_hashes))
+        for start in range(0, len(wanted), _LOOKUP_BATCH):
+            cursor = self._chunks.find(
+                {
+                    "course_id": course_id,
+                    "content_hash": {"$in": wanted[start : start + _LOOKUP_BATCH]},
+                    "encoder": encoder,
+                },
+                {"content_hash": 1, "embedding": 1},
+            )
+            async for document in cursor:
+                found[document["content_hash"]] = np.frombuffer(document["embedding"], dtype="<f4")
+        return found
+
+    async def replace_embeddings(
+        self,
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+        encoder: str,
+        content_hashes: Sequence[str],
+    ) -> None:
+        """Store new embeddings of these chunks, made by `encoder`, for a chunk whose text is still the one
+        embedded (a chunk replaced in between keeps its own). The course version stays: the texts are the
+        same, and a replica that loaded them with another encoder re-embeds them in turn."""
+        vectors = np.ascontiguousarray(embeddings, dtype="<f4")
+        requests = [
+            UpdateOne(
+                {"_id": chunk.id, "text": chunk.text, "heading": chunk.heading},
+                {"$set": {"embedding": Binary(vector.tobytes()), "encoder": encoder, "content_hash": digest}},
+            )
+            for chunk, vector, digest in zip(chunks, vectors, content_hashes, strict=True)
+        ]
+        for start in range(0, len(requests), _WRITE_BATCH):
+            await self._chunks.bulk_write(requests[start : start + _WRITE_BATCH], ordered=False)
 
     async def delete_files(self, course_id: str, file_ids: Iterable[str]) -> int:
         """Delete the chunks of these files; returns how many were deleted."""
@@ -111,8 +181,8 @@ class ChunkStore:
         document = await self._courses.find_one({"_id": course_id}, {"version": 1})
         return int(document["version"]) if document else 0
 
-    async def load_course(self, course_id: str) -> tuple[int, list[Chunk], np.ndarray]:
-        """(version, chunks sorted by file and ordinal, their embeddings as an (n, dim) float32 array).
+    async def load_course(self, course_id: str) -> StoredCourse:
+        """The course's version, chunks sorted by file and ordinal, their embeddings and encoders.
 
         The version is read BEFORE the chunks: if a write lands in between, the chunks are newer than the
         version says, and the next version check reloads them; the reverse order could label old chunks
@@ -124,10 +194,12 @@ class ChunkStore:
         )
         chunks: list[Chunk] = []
         vectors: list[bytes] = []
+        encoders: list[str] = []
         async for document in cursor:
             chunks.append(_to_chunk(document))
             vectors.append(bytes(document["embedding"]))
-        return version, chunks, _stack(vectors)
+            encoders.append(document.get("encoder") or "")
+        return StoredCourse(version, chunks, _stack(vectors), encoders)
 
     async def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
         """The chunks with these ids in the order asked for (unknown ids are left out)."""
@@ -151,16 +223,20 @@ class ChunkStore:
         return int(document["version"])
 
 
-def _to_document(chunk: Chunk, vector: np.ndarray, file_sha256: str, ingest_id: str) -> dict:
+def _to_document(chunk: Chunk, vector: np.ndarray, stamp: dict, digest: str | None) -> dict:
     document = {field: getattr(chunk, field) for field in _CHUNK_FIELDS + _SPAN_FIELDS}
     document.update(
+        stamp,
         _id=chunk.id,
-        file_sha256=file_sha256,
         embedding=Binary(vector.tobytes()),
         dim=int(vector.shape[0]),
-        ingest_id=ingest_id,
+        content_hash=digest,
     )
     return document
+
+
+def _comparable(document: dict) -> dict:
+    return {key: value for key, value in document.items() if key not in ("embedding", "ingest_id")}
 
 
 def _to_chunk(document: dict) -> Chunk:

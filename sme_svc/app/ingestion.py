@@ -1,4 +1,6 @@
-"""Background ingestion: fetch each file from instructor_svc, parse, chunk, embed, index.
+"""Background ingestion: fetch each file from instructor_svc, parse, chunk, embed, index. The next file is
+fetched, parsed and chunked while the current one embeds, with at most PREFETCH_FILES chunked files waiting,
+so memory stays bounded whatever the job's size.
 
 Jobs live in MongoDB with a heartbeat. A replica that restarts (or any live replica) takes over a job whose
 heartbeat went stale and resumes it: items already done are kept, the others are indexed again, which is
@@ -16,9 +18,11 @@ from typing import Protocol
 
 from lmw_common.errors import DomainError
 from lmw_common.jobs import JOB_KIND_INGEST, JobState
-from sme_svc.domain import DocumentItem, IngestJob
+from sme_svc.domain import ChunkedFile, DocumentItem, IngestJob
 
 log = logging.getLogger(__name__)
+
+PREFETCH_FILES = 1
 
 
 class JobStore(Protocol):
@@ -46,7 +50,7 @@ class FileSource(Protocol):
 
 
 class FileIndexer(Protocol):
-    async def index_file(
+    async def prepare(
         self,
         course_id: str,
         file_id: str,
@@ -56,7 +60,13 @@ class FileIndexer(Protocol):
         media_type: str,
         *,
         module_id: str = "",
-    ) -> int: ...
+    ) -> ChunkedFile:
+        """Parse and chunk the file (ParseError, InvalidArgument: the file is bad)."""
+        ...
+
+    async def embed_and_store(self, prepared: ChunkedFile) -> int:
+        """Embed and store the file's chunks; returns how many there are."""
+        ...
 
 
 class IngestionRunner:
@@ -122,10 +132,7 @@ class IngestionRunner:
                         job, JobState.FAILED, f"interrupted {job.resumes} times; upload the files again"
                     )
                     return
-                for item in job.items:
-                    if item.state.terminal:
-                        continue
-                    await self._ingest_item(job, item)
+                await self._ingest_items(job)
                 await self._finish(job, *self._outcome(job))
             except asyncio.CancelledError:
                 raise  # shutdown: the heartbeat stops and a live replica resumes the job
@@ -135,20 +142,42 @@ class IngestionRunner:
             finally:
                 beat.cancel()
 
-    async def _ingest_item(self, job: IngestJob, item: DocumentItem) -> None:
+    async def _ingest_items(self, job: IngestJob) -> None:
+        """Index the job's unfinished files in order, preparing the next ones while the current one embeds."""
+        items = [item for item in job.items if not item.state.terminal]
+        ready: asyncio.Queue[tuple[DocumentItem, ChunkedFile | Exception]] = asyncio.Queue(PREFETCH_FILES)
+
+        async def prepare_all() -> None:
+            for item in items:
+                try:
+                    prepared: ChunkedFile | Exception = await self._prepare(job.course_id, item)
+                except Exception as exc:  # handed on, so that files fail (or the job crashes) in their order
+                    prepared = exc
+                await ready.put((item, prepared))
+
+        producer = asyncio.create_task(prepare_all())
+        try:
+            for _ in items:
+                await self._index_item(job, *await ready.get())
+        finally:
+            producer.cancel()
+            await asyncio.gather(producer, return_exceptions=True)
+
+    async def _prepare(self, course_id: str, item: DocumentItem) -> ChunkedFile:
+        data = await self._files.read(course_id, item.id)
+        return await self._indexer.prepare(
+            course_id, item.id, item.name, item.sha256, data, item.media_type, module_id=item.module_id
+        )
+
+    async def _index_item(
+        self, job: IngestJob, item: DocumentItem, prepared: ChunkedFile | Exception
+    ) -> None:
         item.state, item.message = JobState.RUNNING, ""
         await self._jobs.save(job, self.owner)
         try:
-            data = await self._files.read(job.course_id, item.id)
-            item.chunk_count = await self._indexer.index_file(
-                job.course_id,
-                item.id,
-                item.name,
-                item.sha256,
-                data,
-                item.media_type,
-                module_id=item.module_id,
-            )
+            if isinstance(prepared, Exception):
+                raise prepared
+            item.chunk_count = await self._indexer.embed_and_store(prepared)
             item.state, item.message = JobState.SUCCEEDED, f"{item.chunk_count} chunks indexed"
         except (DomainError, ValueError) as exc:  # a bad file fails alone, with its reason
             item.state, item.message = JobState.FAILED, _reason(exc)

@@ -87,6 +87,12 @@ def text_for_embedding(chunk: Chunk) -> str:
     return f"{heading}\n\n{chunk.text}" if heading else chunk.text
 
 
+def content_hash(chunk: Chunk) -> str:
+    """The digest of what gets embedded, stored beside the embedding: a chunk whose digest and encoder are
+    both unchanged reuses its stored embedding instead of being embedded again."""
+    return hashlib.sha256(text_for_embedding(chunk).encode()).hexdigest()
+
+
 def chunk_sections(
     sections: Iterable[Section],
     *,

@@ -1,6 +1,10 @@
-"""Ingest one course file: parse (thread), chunk (thread), embed in batches (embedding thread), store.
+"""Ingest one course file in two steps: `prepare` parses and chunks it (a worker thread), `embed_and_store`
+embeds what it must (the embedding thread, batch by batch) and stores the chunks. The ingestion runner
+overlaps the first step of the next file with the second of the current one.
 
-The store is the source of truth; retrievers notice the bumped course version and reload on their own.
+A chunk whose text was embedded before by the same encoder (the same content hash, anywhere in the course)
+reuses the stored embedding, so re-ingesting an unchanged or lightly edited file costs parsing only. The store
+is the source of truth; retrievers notice the bumped course version and reload on their own.
 """
 
 from __future__ import annotations
@@ -16,14 +20,19 @@ import numpy as np
 
 from lmw_common.errors import InvalidArgument
 from lmw_common.filetypes import SUPPORTED_MEDIA_TYPES
-from sme_svc.domain import Chunk, Section
-from sme_svc.ingest.chunking import ChunkingConfig, TokenCounter, chunk_sections, text_for_embedding
+from sme_svc.domain import Chunk, ChunkedFile, Section
+from sme_svc.ingest.chunking import (
+    ChunkingConfig,
+    TokenCounter,
+    chunk_sections,
+    content_hash,
+    text_for_embedding,
+)
 from sme_svc.ingest.parsing import ParseError, parse
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], None | Awaitable[None]]
-EMBED_BATCH = 64  # texts per embedding call: queries interleave between calls
 
 STAGE_PARSE = "parse"
 STAGE_CHUNK = "chunk"
@@ -41,13 +50,28 @@ class ChunkSink(Protocol):
         chunks: Sequence[Chunk],
         embeddings: np.ndarray,
         file_sha256: str = "",
+        encoder: str = "",
+        content_hashes: Sequence[str] = (),
     ) -> int: ...
+
+    async def find_embeddings(
+        self, course_id: str, content_hashes: Sequence[str], encoder: str
+    ) -> dict[str, np.ndarray]:
+        """Stored embeddings of the course's texts with these hashes made by `encoder`, by hash."""
+        ...
 
 
 class TextEncoder(Protocol):
     """What the Indexer needs from the embedder (Embedder)."""
 
-    async def aencode(self, texts: Sequence[str]) -> np.ndarray: ...
+    @property
+    def encoder_id(self) -> str: ...
+
+    async def aencode(
+        self, texts: Sequence[str], on_batch: Callable[[int, int], Awaitable[None] | None] | None = None
+    ) -> np.ndarray:
+        """Embeddings of the texts, one batch at a time; `on_batch(done, total)` after each."""
+        ...
 
 
 class Indexer:
@@ -57,13 +81,11 @@ class Indexer:
         embedder: TextEncoder,
         chunking: ChunkingConfig | None = None,
         token_counter: TokenCounter | None = None,
-        embed_batch: int = EMBED_BATCH,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._chunking = chunking or ChunkingConfig()
         self._token_counter = token_counter
-        self._embed_batch = embed_batch
 
     async def index_file(
         self,
@@ -81,6 +103,23 @@ class Indexer:
         Raises ParseError for files that can't be read or hold no text, and InvalidArgument when `data`
         doesn't match `file_sha256` (an empty `file_sha256` is computed here instead).
         """
+        prepared = await self.prepare(
+            course_id, file_id, file_name, file_sha256, data, media_type, on_progress, module_id
+        )
+        return await self.embed_and_store(prepared, on_progress)
+
+    async def prepare(
+        self,
+        course_id: str,
+        file_id: str,
+        file_name: str,
+        file_sha256: str,
+        data: bytes,
+        media_type: str,
+        on_progress: ProgressCallback | None = None,
+        module_id: str = "",
+    ) -> ChunkedFile:
+        """Check, parse and chunk the file (in worker threads); raises as `index_file` does."""
         if media_type not in SUPPORTED_MEDIA_TYPES:
             raise ParseError(f"unsupported media type {media_type!r}")
         file_sha256 = await asyncio.to_thread(_checked_sha256, data, file_sha256)
@@ -93,22 +132,38 @@ class Indexer:
         if not chunks:
             raise ParseError("no text could be extracted from the file (a scanned document?)")
         await _report(on_progress, STAGE_CHUNK, len(chunks), len(chunks))
-        embeddings = await self._embed(chunks, on_progress)
+        return ChunkedFile(course_id, file_id, file_sha256, chunks)
+
+    async def embed_and_store(
+        self, prepared: ChunkedFile, on_progress: ProgressCallback | None = None
+    ) -> int:
+        """Embed the chunks that have no stored embedding yet, then make them the file's chunks."""
+        encoder = self._embedder.encoder_id
+        digests = [content_hash(chunk) for chunk in prepared.chunks]
+        embeddings = await self._embed(prepared, digests, encoder, on_progress)
         await _report(on_progress, STAGE_STORE, 0, 1)
-        version = await self._store.replace_file_chunks(course_id, file_id, chunks, embeddings, file_sha256)
+        version = await self._store.replace_file_chunks(
+            prepared.course_id,
+            prepared.file_id,
+            prepared.chunks,
+            embeddings,
+            prepared.file_sha256,
+            encoder=encoder,
+            content_hashes=digests,
+        )
         await _report(on_progress, STAGE_STORE, 1, 1)
         log.info(
             "file indexed",
             extra={
                 "fields": {
-                    "course_id": course_id,
-                    "file_id": file_id,
-                    "chunks": len(chunks),
+                    "course_id": prepared.course_id,
+                    "file_id": prepared.file_id,
+                    "chunks": len(prepared.chunks),
                     "version": version,
                 }
             },
         )
-        return len(chunks)
+        return len(prepared.chunks)
 
     def _chunk(
         self,
@@ -130,14 +185,26 @@ class Indexer:
             counter=self._token_counter,
         )
 
-    async def _embed(self, chunks: list[Chunk], on_progress: ProgressCallback | None) -> np.ndarray:
-        """One embedding call per batch, so retrieval queries interleave with a long ingest."""
-        texts = [text_for_embedding(chunk) for chunk in chunks]
-        batches = []
-        for start in range(0, len(texts), self._embed_batch):
-            batches.append(await self._embedder.aencode(texts[start : start + self._embed_batch]))
-            await _report(on_progress, STAGE_EMBED, min(start + self._embed_batch, len(texts)), len(texts))
-        return np.concatenate(batches)
+    async def _embed(
+        self, prepared: ChunkedFile, digests: list[str], encoder: str, on_progress: ProgressCallback | None
+    ) -> np.ndarray:
+        """Stored embeddings where the text and encoder are unchanged; the rest embedded (sorted by length,
+        one batch per hop of the embedding thread, so retrieval queries interleave with a long ingest)."""
+        stored = await self._store.find_embeddings(prepared.course_id, digests, encoder)
+        missing = [i for i, digest in enumerate(digests) if digest not in stored]
+        total, reused = len(digests), len(digests) - len(missing)
+        if not missing:
+            await _report(on_progress, STAGE_EMBED, total, total)
+        fresh = await self._embedder.aencode(
+            [text_for_embedding(prepared.chunks[i]) for i in missing],
+            lambda done, _: _report(on_progress, STAGE_EMBED, reused + done, total),
+        )
+        embeddings = np.empty((total, fresh.shape[1]), dtype=np.float32)
+        embeddings[missing] = fresh
+        for i, digest in enumerate(digests):
+            if digest in stored:
+                embeddings[i] = stored[digest]
+        return embeddings
 
 
 def _checked_sha256(data: bytes, expected: str) -> str:

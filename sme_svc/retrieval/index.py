@@ -2,8 +2,9 @@
 HNSW above; on the GPU when faiss has one (exact indexes only). The index file on local disk is a derived
 cache stamped with the course's index version; MongoDB stays the source of truth.
 
-Cache layout: `<cache_dir>/<course dir>/<version>.faiss` plus `<version>.json` holding the chunk-id order
-(JSON, never pickle). Files of older versions are removed when a newer one is written.
+Cache layout: `<cache_dir>/<course dir>/<version>.faiss` plus `<version>.json` holding the chunk-id order and
+the id of the encoder whose vectors it indexes (JSON, never pickle): a file of another encoder is rebuilt,
+never searched with this encoder's queries. Files of older versions are removed when a newer one is written.
 """
 
 from __future__ import annotations
@@ -111,25 +112,34 @@ class IndexCache:
             return self.cache_dir / course_id
         return self.cache_dir / hashlib.sha256(course_id.encode()).hexdigest()[:32]
 
-    def load(self, course_id: str, version: int, chunk_ids: Sequence[str]) -> faiss.Index | None:
-        """The cached index of exactly this version and chunk order, or None (missing, old or damaged)."""
+    def load(
+        self, course_id: str, version: int, chunk_ids: Sequence[str], encoder: str
+    ) -> faiss.Index | None:
+        """The cached index of exactly this version, chunk order and encoder, or None (missing, old, of
+        another encoder, or damaged)."""
         index_path, meta_path = self._paths(course_id, version)
         try:
             meta = json.loads(meta_path.read_text())
-            if meta.get("version") != version or meta.get("chunk_ids") != list(chunk_ids):
+            if (
+                meta.get("version") != version
+                or meta.get("chunk_ids") != list(chunk_ids)
+                or meta.get("encoder", "") != encoder
+            ):
                 return None
             index = faiss.read_index(str(index_path))
         except (OSError, ValueError, RuntimeError):
             return None
         return index if index.ntotal == len(chunk_ids) else None
 
-    def save(self, course_id: str, version: int, chunk_ids: Sequence[str], index: faiss.Index) -> None:
+    def save(
+        self, course_id: str, version: int, chunk_ids: Sequence[str], index: faiss.Index, encoder: str
+    ) -> None:
         index_path, meta_path = self._paths(course_id, version)
         index_path.parent.mkdir(parents=True, exist_ok=True)
         suffix = f".tmp-{os.getpid()}-{threading.get_ident()}"
         faiss.write_index(index, str(index_path) + suffix)
         os.replace(str(index_path) + suffix, index_path)
-        meta = {"version": version, "count": len(chunk_ids), "chunk_ids": list(chunk_ids)}
+        meta = {"version": version, "encoder": encoder, "count": len(chunk_ids), "chunk_ids": list(chunk_ids)}
         meta_path.with_name(meta_path.name + suffix).write_text(json.dumps(meta))
         os.replace(meta_path.with_name(meta_path.name + suffix), meta_path)
         self._remove_older(course_id, version)
@@ -158,11 +168,12 @@ def load_or_build(
     version: int,
     chunk_ids: Sequence[str],
     embeddings: np.ndarray,
+    encoder: str,
     hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD,
 ) -> VectorIndex:
-    """The course's index from the cache when it matches this version and chunk order; else built and cached.
-    Blocking (run it in a worker thread)."""
-    cached = cache.load(course_id, version, chunk_ids) if cache is not None else None
+    """The course's index from the cache when it matches this version, chunk order and encoder (the one that
+    made `embeddings`); else built and cached. Blocking (run it in a worker thread)."""
+    cached = cache.load(course_id, version, chunk_ids, encoder) if cache is not None else None
     if cached is not None:
         if isinstance(cached, faiss.IndexHNSWFlat):
             cached.hnsw.efSearch = HNSW_EF_SEARCH
@@ -170,7 +181,7 @@ def load_or_build(
     cpu_index = build_cpu_index(embeddings, hnsw_threshold)
     if cache is not None:
         try:
-            cache.save(course_id, version, chunk_ids, cpu_index)
+            cache.save(course_id, version, chunk_ids, cpu_index, encoder)
         except OSError as exc:  # a read-only or full disk costs a rebuild next time, nothing more
             log.warning("could not write the index cache: %s", exc)
     return VectorIndex(cpu_index)

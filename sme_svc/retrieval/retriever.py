@@ -4,6 +4,10 @@ Loaded courses (index, BM25, chunks, embeddings) live in a bounded LRU so memory
 courses exist. Every retrieve reads the course's version from the store (one read by primary key) and reloads
 a stale course, so any number of replicas converge on what MongoDB holds. Loading and searching run in
 worker threads; concurrent loads of one course share a single task.
+
+Vectors of two encoders are never mixed: a chunk stored with another encoder's embedding (the encoder setting
+changed, or another replica runs another one) is embedded again when its course loads, and the new embedding
+is written back so that this happens once.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
-from sme_svc.domain import Chunk, Hit, Method
-from sme_svc.ingest.chunking import text_for_embedding
+from sme_svc.domain import Chunk, Hit, Method, StoredCourse
+from sme_svc.ingest.chunking import content_hash, text_for_embedding
 from sme_svc.retrieval.index import DEFAULT_HNSW_THRESHOLD, IndexCache, VectorIndex, load_or_build
 from sme_svc.retrieval.lexical import BM25
 
@@ -34,10 +38,19 @@ CANDIDATE_POOL = 50
 class ChunkSource(Protocol):
     async def get_version(self, course_id: str) -> int: ...
 
-    async def load_course(self, course_id: str) -> tuple[int, list[Chunk], np.ndarray]: ...
+    async def load_course(self, course_id: str) -> StoredCourse: ...
+
+    async def replace_embeddings(
+        self, chunks: Sequence[Chunk], embeddings: np.ndarray, encoder: str, content_hashes: Sequence[str]
+    ) -> None:
+        """Store these chunks' embeddings made again by `encoder`."""
+        ...
 
 
 class QueryEncoder(Protocol):
+    @property
+    def encoder_id(self) -> str: ...
+
     async def aencode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
@@ -160,13 +173,38 @@ class Retriever:
             log.warning("loading course %s failed: %s", course_id, task.exception())
 
     async def _load(self, course_id: str) -> LoadedCourse:
-        version, chunks, embeddings = await self._store.load_course(course_id)
-        course = await asyncio.to_thread(self._build, course_id, version, chunks, embeddings)
+        stored = await self._store.load_course(course_id)
+        embeddings = await self._embedded_by_our_encoder(course_id, stored)
+        course = await asyncio.to_thread(self._build, course_id, stored.version, stored.chunks, embeddings)
         self._loaded[course_id] = course
         self._loaded.move_to_end(course_id)
         while len(self._loaded) > self._max_loaded:
             self._loaded.popitem(last=False)
         return course
+
+    async def _embedded_by_our_encoder(self, course_id: str, stored: StoredCourse) -> np.ndarray:
+        """The course's embeddings, those of another encoder (or of none recorded) made again by ours."""
+        encoder = self._embedder.encoder_id
+        stale = [i for i, made_by in enumerate(stored.encoders) if made_by != encoder]
+        if not stale:
+            return stored.embeddings
+        log.warning(
+            "embedding %d of %d chunks of course %s again: they were stored by another encoder than %s",
+            len(stale),
+            len(stored.chunks),
+            course_id,
+            encoder,
+        )
+        chunks = [stored.chunks[i] for i in stale]
+        fresh = await self._embedder.aencode([text_for_embedding(chunk) for chunk in chunks])
+        await self._store.replace_embeddings(
+            chunks, fresh, encoder, [content_hash(chunk) for chunk in chunks]
+        )
+        if len(stale) == len(stored.chunks):
+            return fresh  # after a change of model too, when even the dimension differs
+        embeddings = np.array(stored.embeddings, dtype=np.float32)  # writable: the loaded one views raw bytes
+        embeddings[stale] = fresh
+        return embeddings
 
     def _build(
         self, course_id: str, version: int, chunks: list[Chunk], embeddings: np.ndarray
@@ -175,7 +213,13 @@ class Retriever:
         if chunks:
             chunk_ids = [chunk.id for chunk in chunks]
             index = load_or_build(
-                self._cache, course_id, version, chunk_ids, embeddings, self._hnsw_threshold
+                self._cache,
+                course_id,
+                version,
+                chunk_ids,
+                embeddings,
+                self._embedder.encoder_id,
+                self._hnsw_threshold,
             )
         positions: dict[str, list[int]] = {}
         modules: dict[str, list[int]] = {}
