@@ -327,7 +327,7 @@ async def test_upload_limit_is_enforced_while_streaming(stack, enrolled):
     )
     current_token.set(enrolled.teacher.token)
     with pytest.raises(ApiError) as error:
-        await _upload_one(SimpleNamespace(context=context), course["id"], upload)
+        await _upload_one(SimpleNamespace(context=context), course["id"], upload, module_id="")
     assert error.value.extensions["reason"] == "FILE_TOO_LARGE"
     # It stopped one chunk past the limit: it never read the whole (endless) stream.
     assert upload.read_bytes <= stack.settings.max_upload_bytes + UPLOAD_CHUNK_BYTES
