@@ -1,6 +1,6 @@
 """The demo scenario, walked through GraphQL only (what `make demo` shows): an instructor signs up, builds a
-course from the sample materials, uploads them, follows the indexing, generates, reviews and approves the
-objectives and publishes; a learner finds the course, enrolls, sets preferences, reads personalized content,
+course from the sample materials, uploads each module's files for it, follows the indexing, generates, reviews
+and approves the objectives and publishes; a learner finds the course, enrolls, sets preferences, reads personalized content,
 takes the quiz (and retakes it after studying), sees the dashboard and asks the tutor.
 
 The course is read from scripts/sample_course/course.json (`{title, description, modules: [{title,
@@ -52,20 +52,25 @@ Q_JOB = """subscription($id: ID!) { jobProgress(id: $id) {
   id kind state progress message itemsDone itemsTotal items { name state message chunkCount } } }"""
 
 
-def load_course(directory: Path, out: Printer, scratch: Path) -> tuple[dict[str, Any], list[Path]]:
-    """The course description and its material files; a built-in tiny course when course.json is absent."""
+def load_course(directory: Path, out: Printer, scratch: Path) -> tuple[dict[str, Any], list[list[Path]]]:
+    """The course description and its material files: those of each module in the spec's order, then the
+    course-wide ones (in the directory but in no module). A built-in tiny course when course.json is absent."""
     spec_file = directory / "course.json"
     if spec_file.is_file():
         spec = json.loads(spec_file.read_text())
-        listed = [directory / name for module in spec.get("modules", []) for name in module.get("files", [])]
-        others = sorted(p for p in directory.iterdir() if p.suffix.lower() in MATERIAL_SUFFIXES)
-        files = list(dict.fromkeys([*listed, *others]))
-        return spec, [p for p in files if p.is_file()]
+        modules = [
+            [directory / name for name in module.get("files", [])] for module in spec.get("modules", [])
+        ]
+        listed = {path for files in modules for path in files}
+        others = sorted(
+            p for p in directory.iterdir() if p.suffix.lower() in MATERIAL_SUFFIXES and p not in listed
+        )
+        return spec, [[p for p in files if p.is_file()] for files in [*modules, others]]
     out.line(f"  ({spec_file} not found: using a built-in one-module course)")
     tmp = scratch / "fallback_course"
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "averages.md").write_text(FALLBACK_MATERIAL)
-    return FALLBACK_COURSE, [tmp / "averages.md"]
+    return FALLBACK_COURSE, [[tmp / "averages.md"], []]
 
 
 def revealed_answers(quiz: dict[str, Any], result: dict[str, Any], studied: str = "") -> dict[str, str]:
@@ -209,7 +214,7 @@ class Demo:
         )
 
         self.step("The instructor creates a course with modules")
-        spec, files = load_course(SAMPLE_COURSE, self.out, self.scratch)
+        spec, files_by_module = load_course(SAMPLE_COURSE, self.out, self.scratch)
         course = (
             await teacher.execute(
                 "mutation($t: String!, $d: String!) { createCourse(title: $t, description: $d) { id title } }",
@@ -232,18 +237,25 @@ class Demo:
             self.info(f"module {created['position'] + 1}: {created['title']}")
         self.info(f"course {course['title']!r} ({course_id})")
 
-        self.step(f"Upload {len(files)} course file(s) (GraphQL multipart request)")
-        uploaded = (
-            await teacher.upload(
-                """mutation($c: ID!, $files: [Upload!]!) { uploadCourseFiles(courseId: $c, files: $files) {
-                  duplicate file { id name mediaType sizeBytes } job { id } } }""",
-                {"c": course_id},
-                files,
-            )
-        )["uploadCourseFiles"]
-        for result in uploaded:
-            f = result["file"]
-            self.info(f"{f['name']}: {f['mediaType']}, {int(f['sizeBytes'])} bytes")
+        self.step("Upload each module's files for it (GraphQL multipart request)")
+        uploaded = []
+        for module_id, files in zip([*module_ids, None], files_by_module, strict=True):
+            if not files:
+                continue
+            results = (
+                await teacher.upload(
+                    """mutation($c: ID!, $m: ID, $files: [Upload!]!) {
+                      uploadCourseFiles(courseId: $c, moduleId: $m, files: $files) {
+                        duplicate file { id name mediaType sizeBytes } job { id } } }""",
+                    {"c": course_id, "m": module_id},
+                    files,
+                )
+            )["uploadCourseFiles"]
+            for result in results:
+                f = result["file"]
+                where = titles[module_id] if module_id else "the whole course"
+                self.info(f"{f['name']} for {where}: {f['mediaType']}, {int(f['sizeBytes'])} bytes")
+            uploaded += results
 
         self.step("Indexing (jobProgress subscription)")
         jobs = {r["job"]["id"]: r["file"]["name"] for r in uploaded if r.get("job")}

@@ -1,7 +1,8 @@
 // An instructor builds and publishes the sample course (scripts/sample_course) through the portal, against the
-// real mesh: modules added and reordered (by drag, then by keyboard), the four files uploaded with progress and
-// indexed (progress picked up again after a reload), publishing refused with the reasons, objectives drafted,
-// reviewed with their sources, edited and approved, the course published and previewed, analytics exported.
+// real mesh: modules added and reordered (by drag, then by keyboard), each module's files uploaded for it with
+// progress and indexed, a file moved to the whole course and back, publishing refused with the reasons,
+// objectives drafted, reviewed with their sources, edited and approved, the course published and previewed,
+// analytics exported.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PASSWORD, SAMPLE } from "./api";
@@ -79,17 +80,36 @@ test("an instructor builds, reviews and publishes a course from the sample mater
     await expect(refusal).toContainText(`Draft learning objectives for every module (${titles.join(", ")})`);
   });
 
-  await test.step("upload the materials: upload progress, then indexing progress", async () => {
+  await test.step("upload each module's files for it: upload progress, then indexing progress", async () => {
     await page.getByRole("link", { name: "Materials" }).click();
-    await page.getByLabel("Choose files").setInputFiles(FILES.map((f) => join(SAMPLE, f)));
     const uploads = page.getByRole("list", { name: "Uploads" }).getByRole("listitem");
-    await expect(uploads).toHaveCount(FILES.length);
-    await expect(uploads.filter({ hasText: "Uploaded" })).toHaveCount(FILES.length);
+    for (const module of spec.modules) {
+      await page.getByLabel("Upload for").selectOption({ label: module.title });
+      await page.getByLabel("Choose files").setInputFiles(module.files.map((f) => join(SAMPLE, f)));
+      await expect(uploads.filter({ hasText: "Uploaded" })).toHaveCount(module.files.length);
+    }
     await expect.poll(() => trackedJobs(page), { timeout: 240_000 }).toEqual([]); // each followed to its end
     const files = page.getByRole("table").getByRole("row");
     await expect(files).toHaveCount(FILES.length + 1);
     await expect(page.getByRole("table").getByText("Indexed", { exact: true })).toHaveCount(FILES.length, { timeout: 240_000 });
     await expect(page.getByText(`All ${FILES.length} files are indexed`)).toBeVisible();
+    for (const module of spec.modules) {
+      for (const file of module.files) {
+        await expect(page.getByLabel(`Module of ${file}`).locator("option:checked")).toHaveText(module.title);
+      }
+    }
+  });
+
+  await test.step("move a file to the whole course and back, and the choice is kept", async () => {
+    const [module] = spec.modules;
+    const file = module!.files[0]!;
+    const choice = page.getByLabel(`Module of ${file}`);
+    for (const destination of ["The whole course", module!.title]) {
+      await choice.selectOption({ label: destination });
+      await expect(page.getByRole("status").filter({ hasText: `${file} now belongs to ${destination}.` })).toBeAttached();
+      await page.reload();
+      await expect(choice.locator("option:checked")).toHaveText(destination);
+    }
   });
 
   await test.step("draft the objectives and review them with their sources", async () => {

@@ -351,6 +351,14 @@ export const en = {
   "materials.deleteOne": "Delete {name}",
   "materials.confirmDelete": "Delete file",
   "materials.failedNoReason": "Indexing failed.",
+  "materials.uploadTo": "Upload for",
+  "materials.uploadToHint": "A module's own files ground its objectives, content, quizzes and tutor first; course-wide files serve every module.",
+  "materials.wholeCourse": "The whole course",
+  "materials.module": "Module",
+  "materials.moduleOf": "Module of {name}",
+  "materials.moveWhileIndexing": "Can be moved once indexed.",
+  "materials.moved": "{name} now belongs to {module}.",
+  "materials.upload.duplicateElsewhere": "Already uploaded (for {module}): move it below if it belongs here",
 
   // job and file states
   "state.PENDING": "Waiting",

@@ -1,6 +1,7 @@
-// Course materials: upload with per-file progress, then indexing progress (jobProgress, picked up again after
-// a reload), and every file's indexing state with the reason when it failed.
-import { useCallback, useEffect, useRef, useState, type ChangeEvent, type DragEvent } from "react";
+// Course materials: upload for a module or the whole course with per-file progress, then indexing progress
+// (jobProgress, picked up again after a reload), and every file's module and indexing state with the reason
+// when it failed.
+import { useCallback, useEffect, useMemo, useRef, useState, type ChangeEvent, type DragEvent } from "react";
 import { TableScroll } from "../../components/Table";
 import { useQuery, useMutation } from "urql";
 import { ApiFailure, describe, isSessionRefused } from "../../api/errors";
@@ -8,11 +9,14 @@ import { uploadFile } from "../../api/http";
 import { useSession } from "../../api/session";
 import { StateBadge } from "../../components/Badges";
 import { Confirm } from "../../components/Confirm";
+import { SelectField } from "../../components/Form";
 import { Section } from "../../components/Page";
 import { Empty, ErrorNotice, Loading, ProgressBar } from "../../components/Status";
 import {
   CourseFilesDocument,
+  type CourseFilesQuery,
   DeleteCourseFileDocument,
+  MoveCourseFileDocument,
   UploadCourseFilesDocument,
   type UploadCourseFilesMutation,
   type UploadCourseFilesMutationVariables,
@@ -28,16 +32,35 @@ const REFRESH_MS = 4000;
 interface Upload {
   key: string;
   name: string;
+  /** Set when the same content was already in the course, attached to another module than asked. */
+  elsewhere?: string;
   sent: number;
   total: number;
   state: "waiting" | "uploading" | "done" | "duplicate" | "failed";
   error?: unknown;
 }
 
-function useUploads(courseId: string, onUploaded: () => void) {
+/** The modules a file can belong to, "" standing for the whole course, and the name of each. */
+interface Placement {
+  options: { value: string; label: string }[];
+  name(moduleId: string | null | undefined): string;
+}
+
+function usePlacement(modules: EditedCourse["modules"]): Placement {
+  return useMemo(() => {
+    const wholeCourse = { value: "", label: t("materials.wholeCourse") };
+    const options = [wholeCourse, ...modules.map((m) => ({ value: m.id, label: m.title }))];
+    // A file whose module is gone reads as course-wide, as the API treats it.
+    const name = (moduleId: string | null | undefined) => (options.find((o) => o.value === (moduleId ?? "")) ?? wholeCourse).label;
+    return { options, name };
+  }, [modules]);
+}
+
+function useUploads(courseId: string, placement: Placement, onUploaded: () => void) {
   const { session, expire } = useSession();
   const [uploads, setUploads] = useState<Upload[]>([]);
-  const queue = useRef<{ key: string; file: File }[]>([]);
+  // Each file keeps the module chosen when it was added, whatever is chosen while it waits.
+  const queue = useRef<{ key: string; file: File; moduleId: string }[]>([]);
   const running = useRef(false);
   const patch = (key: string, change: Partial<Upload>) =>
     setUploads((all) => all.map((u) => (u.key === key ? { ...u, ...change } : u)));
@@ -47,19 +70,20 @@ function useUploads(courseId: string, onUploaded: () => void) {
     running.current = true;
     // One file at a time: each gets the whole connection and its own progress bar.
     for (let item = queue.current.shift(); item; item = queue.current.shift()) {
-      const { key, file } = item;
+      const { key, file, moduleId } = item;
       patch(key, { state: "uploading" });
       try {
         const data = await uploadFile<UploadCourseFilesMutation, UploadCourseFilesMutationVariables>({
           document: UploadCourseFilesDocument,
-          variables: { courseId },
+          variables: { courseId, moduleId: moduleId || null },
           file,
           token: session?.token ?? null,
           onProgress: (sent, total) => patch(key, { sent, total }),
         });
         const result = data.uploadCourseFiles[0];
         if (result?.job) trackJob(courseId, { id: result.job.id, kind: "ingest", label: t("materials.indexing", { name: result.file.name }) });
-        patch(key, { state: result?.duplicate ? "duplicate" : "done", sent: file.size, total: file.size });
+        const elsewhere = result?.duplicate && (result.file.moduleId ?? "") !== moduleId ? placement.name(result.file.moduleId) : undefined;
+        patch(key, { state: result?.duplicate ? "duplicate" : "done", elsewhere, sent: file.size, total: file.size });
         onUploaded();
       } catch (error) {
         if (error instanceof ApiFailure && isSessionRefused(error)) expire();
@@ -67,10 +91,10 @@ function useUploads(courseId: string, onUploaded: () => void) {
       }
     }
     running.current = false;
-  }, [courseId, session?.token, expire, onUploaded]);
+  }, [courseId, placement, session?.token, expire, onUploaded]);
 
-  const add = (files: File[]) => {
-    const items = files.map((file) => ({ key: `${file.name}-${file.size}-${Math.random()}`, file }));
+  const add = (files: File[], moduleId: string) => {
+    const items = files.map((file) => ({ key: `${file.name}-${file.size}-${Math.random()}`, file, moduleId }));
     setUploads((all) => [
       ...all.filter((u) => u.state === "uploading" || u.state === "waiting" || u.state === "failed"),
       ...items.map(({ key, file }) => ({ key, name: file.name, sent: 0, total: file.size, state: "waiting" as const })),
@@ -81,21 +105,29 @@ function useUploads(courseId: string, onUploaded: () => void) {
   return { uploads, add };
 }
 
-function Uploader({ courseId, onUploaded }: { courseId: string; onUploaded(): void }) {
-  const { uploads, add } = useUploads(courseId, onUploaded);
+function Uploader({ courseId, placement, onUploaded }: { courseId: string; placement: Placement; onUploaded(): void }) {
+  const { uploads, add } = useUploads(courseId, placement, onUploaded);
+  const [target, setTarget] = useState("");
   const [dropping, setDropping] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const choose = (event: ChangeEvent<HTMLInputElement>) => {
-    add(Array.from(event.target.files ?? []));
+    add(Array.from(event.target.files ?? []), target);
     event.target.value = "";
   };
   const drop = (event: DragEvent) => {
     event.preventDefault();
     setDropping(false);
-    add(Array.from(event.dataTransfer.files));
+    add(Array.from(event.dataTransfer.files), target);
   };
   return (
     <Section title={t("materials.upload")}>
+      <SelectField
+        label={t("materials.uploadTo")}
+        hint={t("materials.uploadToHint")}
+        options={placement.options}
+        value={target}
+        onChange={(event) => setTarget(event.target.value)}
+      />
       <div
         className={dropping ? "dropzone dropzone--active" : "dropzone"}
         onDragOver={(e) => {
@@ -119,7 +151,11 @@ function Uploader({ courseId, onUploaded }: { courseId: string; onUploaded(): vo
               <ProgressBar
                 value={u.total ? u.sent / u.total : 0}
                 label={u.name}
-                detail={t(`materials.upload.${u.state}` as MessageKey, { sent: fileSize(u.sent), total: fileSize(u.total) })}
+                detail={
+                  u.elsewhere
+                    ? t("materials.upload.duplicateElsewhere", { module: u.elsewhere })
+                    : t(`materials.upload.${u.state}` as MessageKey, { sent: fileSize(u.sent), total: fileSize(u.total) })
+                }
               />
               {u.state === "failed" ? <p className="field__error">{describe(u.error)}</p> : null}
             </li>
@@ -130,9 +166,45 @@ function Uploader({ courseId, onUploaded }: { courseId: string; onUploaded(): vo
   );
 }
 
+function ModuleChoice({ courseId, file, placement, onMoved }: { courseId: string; file: CourseFileRow; placement: Placement; onMoved(): void }) {
+  const [move, send] = useMutation(MoveCourseFileDocument);
+  const [announced, setAnnounced] = useState("");
+  const indexing = file.state === "PENDING" || file.state === "INDEXING";
+  const change = async (moduleId: string) => {
+    const result = await send({ courseId, fileId: file.id, moduleId: moduleId || null });
+    if (result.error) return;
+    setAnnounced(t("materials.moved", { name: file.name, module: placement.name(moduleId) }));
+    onMoved();
+  };
+  return (
+    <>
+      <select
+        aria-label={t("materials.moduleOf", { name: file.name })}
+        value={file.moduleId ?? ""}
+        disabled={indexing || move.fetching}
+        onChange={(event) => void change(event.target.value)}
+      >
+        {placement.options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {indexing ? <p className="muted">{t("materials.moveWhileIndexing")}</p> : null}
+      {move.error ? <p className="field__error">{describe(move.error)}</p> : null}
+      <p className="sr-only" role="status">
+        {announced}
+      </p>
+    </>
+  );
+}
+
+type CourseFileRow = NonNullable<CourseFilesQuery["courseFiles"]>["edges"][number]["node"];
+
 export default function Materials({ course }: { course: EditedCourse }) {
   const [{ data, error, fetching }, refetch] = useQuery({ query: CourseFilesDocument, variables: { courseId: course.id } });
   const [removal, remove] = useMutation(DeleteCourseFileDocument);
+  const placement = usePlacement(course.modules);
   const [confirming, setConfirming] = useState<string | null>(null);
   const jobs = useTrackedJobs(course.id, "ingest");
   const reload = useCallback(() => refetch({ requestPolicy: "network-only" }), [refetch]);
@@ -156,7 +228,7 @@ export default function Materials({ course }: { course: EditedCourse }) {
 
   return (
     <>
-      <Uploader courseId={course.id} onUploaded={reload} />
+      <Uploader courseId={course.id} placement={placement} onUploaded={reload} />
       {jobs.length ? (
         <Section title={t("materials.indexingTitle")}>
           {jobs.map((job) => (
@@ -185,6 +257,7 @@ export default function Materials({ course }: { course: EditedCourse }) {
               <thead>
                 <tr>
                   <th scope="col">{t("materials.name")}</th>
+                  <th scope="col">{t("materials.module")}</th>
                   <th scope="col">{t("materials.size")}</th>
                   <th scope="col">{t("materials.state")}</th>
                   <th scope="col">{t("materials.passages")}</th>
@@ -200,6 +273,9 @@ export default function Materials({ course }: { course: EditedCourse }) {
                     <th scope="row" className="file-name">
                       {file.name}
                     </th>
+                    <td>
+                      <ModuleChoice courseId={course.id} file={file} placement={placement} onMoved={reload} />
+                    </td>
                     <td>{fileSize(file.sizeBytes)}</td>
                     <td>
                       <StateBadge state={file.state} />
