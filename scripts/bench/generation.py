@@ -42,7 +42,7 @@ from lmw_common.filetypes import detect_media_type
 from lmw_common.preferences import Preferences
 from sme_svc.app.generation import Generation
 from sme_svc.app.retrieval import Search
-from sme_svc.domain import Chunk, ObjectiveDrafts
+from sme_svc.domain import Chunk, ObjectiveDrafts, StoredCourse
 from sme_svc.generation.base import GenerationFailed
 from sme_svc.generation.extractive import ExtractiveGenerator
 from sme_svc.generation.validation import check_grounding
@@ -136,13 +136,13 @@ def chunk_file(path: Path, file_id: str, module_id: str) -> list[Chunk]:
 class MemoryChunks:
     """The course's chunks and embeddings in memory, as the Retriever reads them from MongoDB."""
 
-    def __init__(self, chunks: list[Chunk], embeddings: np.ndarray) -> None:
-        self._course = (1, chunks, embeddings)
+    def __init__(self, chunks: list[Chunk], embeddings: np.ndarray, encoder_id: str) -> None:
+        self._course = StoredCourse(1, chunks, embeddings, [encoder_id] * len(chunks))
 
     async def get_version(self, course_id: str) -> int:
         return 1
 
-    async def load_course(self, course_id: str):
+    async def load_course(self, course_id: str) -> StoredCourse:
         return self._course
 
 
@@ -264,7 +264,9 @@ class Bench:
                 self.chunks += chunk_file(path, file_id, module.id)
         vectors = self.embedder.encode([text_for_embedding(c) for c in self.chunks])
         self.generator = ExtractiveGenerator(self.embedder.encode)
-        retriever = Retriever(MemoryChunks(self.chunks, vectors), self.embedder, None)
+        retriever = Retriever(
+            MemoryChunks(self.chunks, vectors, self.embedder.encoder_id), self.embedder, None
+        )
         self.generation = Generation(Search(retriever), self.generator, self.embedder, 1)
         self.module_of_chunk = {c.id: c.module_id for c in self.chunks}
         self.chunk_text = {c.id: c.text for c in self.chunks}

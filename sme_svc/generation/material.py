@@ -199,7 +199,7 @@ def kinds_tree(material: Material, chunk_ids: set[str]) -> tuple[str, list[Term]
 def is_setup(sentence: Sentence) -> bool:
     """The set-up of a worked example or an exercise ("Suppose ...", "Ex: ...", "Write a program that ..."):
     material to work through, never an objective or an answer."""
-    return bool(_SETUP.search(sentence.plain)) or is_task(sentence)
+    return sentence.in_exercise or bool(_SETUP.search(sentence.plain)) or is_task(sentence)
 
 
 def sentence_role(sentence: Sentence) -> str:

@@ -229,7 +229,8 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
             add(explained, definition.sentence, 0.9)
             if definition.term.group == "function":  # what a function does is what one uses it for
                 predicate = explained.split(f" {definition.verb.casefold()} ", 1)[1]
-                add(f"Use {subject} to {base_form(definition.verb)} {predicate}", definition.sentence, 0.9)
+                named = _lower_article(definition.subject)  # "the split() method"
+                add(f"Use {named} to {_purpose(definition.verb)} {predicate}", definition.sentence, 0.9)
         add(f"Define {_lower_article(noun_phrase(definition.subject, material))}", definition.sentence, 0.85)
     if concept.heading and (main or not out):  # the main topic is both explained and, above, applied
         add(*_section_form(concept, subject, sentences, roles, material), 0.8)
@@ -421,6 +422,12 @@ def base_form(verb: str) -> str:
     if verb.endswith(("sses", "shes", "ches", "xes", "zzes")):
         return verb[:-2]
     return verb[:-1] if verb.endswith("s") else verb
+
+
+def _purpose(verb: str) -> str:
+    """What a function does, as what one uses it for: "splits" -> "split"; "returns" or "provides" -> "get"."""
+    verb = verb.casefold()
+    return "get" if verb in ("returns", "provides", "gives", "yields") else base_form(verb)
 
 
 def _lower_article(subject: str) -> str:

@@ -47,6 +47,10 @@ _DEFINING_VERBS = ("is", "are", "refers to", "means", "can be")
 _NOT_VERBS = frozenset({"has", "does", "this", "its", "was", "always", "also", "thus"})
 _DETERMINERS = frozenset({"a", "an", "the", "one", "any", "some", "each", "every", "two", "used"})
 _SUBJECT_LEAD = r"(?:(?:in|for|with|on|at)\s[^,]{1,40},\s+)?"
+# "The split() method, when applied to a string, splits ...": the kind of thing named, and a condition between
+# the subject and its verb.
+_HEAD_NOUN = r"(?:\s+(?:function|method|statement|operator|keyword))?"
+_ASIDE = r"(?:,\s+(?:when|if|once)\s[^,]{2,60},)?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +203,8 @@ def _called_definition(term: Term, sentence: Sentence) -> Definition | None:
 def _subject_definition(term: Term, sentence: Sentence) -> Definition | None:
     plain = sentence.plain.strip()
     pattern = (
-        rf"^{_SUBJECT_LEAD}(?P<subject>(?:(?:a|an|the)\s+)?{re.escape(term.text)})\s+"
-        r"(?P<verb>is|are|refers to|means|can be|[a-z]{3,}s)\s+(?P<predicate>.+?)[.!]?$"
+        rf"^{_SUBJECT_LEAD}(?P<subject>(?:(?:a|an|the)\s+)?(?:built-in\s+)?{re.escape(term.text)}{_HEAD_NOUN})"
+        rf"{_ASIDE}\s+(?P<verb>is|are|refers to|means|can be|[a-z]{{3,}}s)\s+(?P<predicate>.+?)[.!]?$"
     )
     match = re.match(pattern, plain, flags=re.IGNORECASE)
     if not match:

@@ -32,6 +32,8 @@ _LABEL_WORDS = (
     "concepts in",
     "step",
 )
+# Labels that open an exercise: what follows, up to the next heading or label, is a task for the reader.
+_EXERCISE_LABELS = ("try it", "exercise", "checkpoint", "concepts in practice", "practice")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "ex.", "cf.", "approx.", "dr.", "mr.", "mrs.", "ms.", "fig.")
 _BOUNDARY = re.compile(r"[.!?][\"')\]]*\s+(?=[A-Z0-9`\"'(*\[])")
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
@@ -64,6 +66,9 @@ class Sentence:
     order: int  # global reading order across the chunks given
     heading: str
     in_list: bool = False
+    in_exercise: bool = (
+        False  # under an exercise label ("**Try it: ...**"): work for the reader, not teaching
+    )
 
     @property
     def plain(self) -> str:
@@ -227,13 +232,22 @@ def chunk_sentences(
 ) -> list[Sentence]:
     """Prose sentences (paragraphs and list items) of the chunks, in reading order."""
     out: list[Sentence] = []
+    exercise, previous = False, None
     for chunk in chunks:
+        # An exercise runs on across a chunk boundary, up to the next heading.
+        exercise = exercise and previous == (chunk.file_id, chunk.heading)
+        previous = (chunk.file_id, chunk.heading)
         for block in parse_blocks(chunk.text):
+            if block.kind == "heading":
+                exercise = False
             if block.kind not in ("paragraph", "item"):
+                continue
+            if block.kind == "paragraph" and is_label(block.text) and _bold_only(block.text):
+                exercise = strip_inline(block.text).strip().casefold().startswith(_EXERCISE_LABELS)
                 continue
             heading = block.heading or chunk.heading
             for piece in split_sentences(block.text):
-                candidate = Sentence(piece, chunk.id, len(out), heading, block.kind == "item")
+                candidate = Sentence(piece, chunk.id, len(out), heading, block.kind == "item", exercise)
                 # A sentence ending in ":" introduces code or a list: it cannot stand alone.
                 standalone = _is_prose(piece) and not _is_caption(piece)
                 if min_words <= candidate.words <= max_words and standalone:
@@ -249,6 +263,11 @@ def _is_prose(piece: str) -> bool:
         return False
     wordy = sum(ch.isalnum() or ch.isspace() for ch in plain)  # "121 to 180 mg/L" is prose too
     return wordy >= 0.8 * len(plain)
+
+
+def _bold_only(text: str) -> bool:
+    """A paragraph that is one bold span ("**Try it: Help on modules**")."""
+    return bool(re.fullmatch(r"\*\*[^*]+\*\*:?", text.strip()))
 
 
 def _is_caption(piece: str) -> bool:

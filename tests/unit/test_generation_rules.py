@@ -138,6 +138,35 @@ def test_objectives_are_never_cut_mid_phrase_nor_the_set_up_of_an_example(statis
         assert "box plot draws" not in candidate.text  # its predicate is too long to use whole
 
 
+STRINGS = [
+    chunk(
+        "t0",
+        "Strings > split()",
+        "A string can be broken into substrings given a **delimiter**. The **split()** method, when applied to a "
+        "string, splits the string into substrings. The **len()** function, when called on a string, returns "
+        "the string length.\n\n**Try it: Parsing names**\n\nGiven the `Person` class, write `full_name()`. "
+        "The `full_name()` function returns the first and last names joined by a space.",
+    ),
+    chunk(
+        "t1", "Strings > split()", "- `Person` stores the first and last names of a person for the exercise."
+    ),
+]
+
+
+def test_a_function_is_used_for_what_its_defining_sentence_says_it_does(encode):
+    texts = {c.text for c in candidates_for(analyze(STRINGS, encode))}
+    assert "Use the split() method to split the string into substrings" in texts
+    assert "Use the len() function to get the string length" in texts
+
+
+def test_nothing_named_only_inside_an_exercise_becomes_an_objective(encode):
+    material = analyze(STRINGS, encode)
+    exercise = [s for s in material.sentences if s.in_exercise]
+    assert any("Person" in s.text for s in exercise)  # the exercise runs on into the next chunk
+    texts = " ".join(c.text for c in candidates_for(material))
+    assert "full_name()" not in texts and "Person" not in texts, texts
+
+
 async def test_objectives_use_several_verbs_one_per_concept(generator):
     drafts = await generator.objectives("Describing data", "", STATISTICS, count=6)
     verbs = [o.text.split()[0] for o in drafts.objectives]
