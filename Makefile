@@ -112,7 +112,7 @@ images: $(if $(filter prebuilt,$(PORTAL_SOURCE)),web)
 	done
 	@for img in $(CPU_IMAGES); do \
 	  size=$$($(CONTAINER_ENGINE) image inspect --format '{{.Size}}' $(IMAGE_PREFIX)$$img:$(IMAGE_TAG)); \
-	  printf 'image %-28s %6s MB\n' $(IMAGE_PREFIX)$$img:$(IMAGE_TAG) $$((size / 1000000)); \
+	  printf 'image %-40s %6s MB\n' $(IMAGE_PREFIX)$$img:$(IMAGE_TAG) $$((size / 1000000)); \
 	done
 
 protos: $(STAMP)
