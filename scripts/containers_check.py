@@ -4,16 +4,16 @@ settings the chart renders, and walk the demo scenario through the containerized
     .venv/bin/python scripts/containers_check.py            # build, run, demo; exit 1 on any failure
     .venv/bin/python scripts/containers_check.py --no-build # reuse the images `make images` built
 
-1. Images: `make images` with podman (or docker). Where the Dockerfiles' default base cannot be pulled (no
-   registry), a local Debian bookworm base is made with mmdebstrap and imported as BASE_IMAGE, torch comes
-   from the folder in pip's find-links, the portal from `make web` (PORTAL_SOURCE=prebuilt), and the machine's
-   CA bundle is the build secret.
+1. Images: `make images` with podman. Where the Dockerfiles' default base cannot be pulled (no registry), a
+   local Debian bookworm base is made with mmdebstrap and imported as BASE_IMAGE, and the portal comes from
+   `make web` (PORTAL_SOURCE=prebuilt). Torch comes from the folder in pip's find-links that holds the CPU
+   wheel, when there is one; the machine's CA bundle is the build secret.
 2. Databases on the host as the dev kit starts them (devkit.databases): embedded PostgreSQL (its Unix socket
    forwarded to a TCP port here) and the MongoDB-wire server; containers reach the host's loopback through
    slirp4netns at 10.0.2.2.
 3. The chart rendered offline with its default values (devkit.chart). From each workload: the image, command,
-   args, env, ports, user, read-only root filesystem, dropped capabilities and writable mounts (emptyDir: a
-   tmpfs of its size limit; a PersistentVolumeClaim: a podman volume owned by the pod's fsGroup). Only
+   args, env, ports, user, read-only root filesystem, dropped capabilities, memory limit and writable mounts
+   (emptyDir: a tmpfs of its size limit; a PersistentVolumeClaim: a podman volume owned by the pod's user). Only
    Secret values (the signing secret, the database URLs) and the peer-service addresses are replaced: there
    is no cluster DNS, so each peer is reached on the host port its container port is published on.
 4. The migration hook Job's containers, then the four services and the BFF; each must report gRPC health
@@ -134,8 +134,8 @@ def build_images(tool: str) -> None:
     variables = [f"CONTAINER_ENGINE={tool}"]
     if not registry_reachable(tool):
         variables += [f"BASE_IMAGE={local_base(tool)}", "PORTAL_SOURCE=prebuilt"]
-        if wheels := torch_wheels():
-            variables.append(f"TORCH_WHEELS={wheels}")
+    if wheels := torch_wheels():  # PyTorch's index may be out of reach even where a registry is not
+        variables.append(f"TORCH_WHEELS={wheels}")
     if bundle := ca_bundle():
         variables.append(f"CA_BUNDLE={bundle}")
     say("make images " + " ".join(variables))
