@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: venv test test-unit test-integration test-e2e test-fast test-slow test-web lint web web-schema web-lint \
-	screenshots protos up demo clean k8s-tools k8s-lint
+	screenshots protos up demo clean k8s-tools k8s-lint images
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -88,6 +88,32 @@ k8s-tools: $(K8S_STAMP)
 
 k8s-lint: $(K8S_STAMP)
 	.venv-k8s/bin/python scripts/k8s_check.py
+
+# The OCI images of the CPU stack (docker/Dockerfile.*), built with podman or docker, whichever is installed;
+# their sizes are printed at the end. Build arguments come from these variables when they are set (the
+# Dockerfiles explain them): BASE_IMAGE, NODE_IMAGE, TORCH_INDEX_URL, PORTAL_SOURCE (prebuilt: web/dist from
+# `make web`); TORCH_WHEELS=<folder with the torch CPU wheel> becomes the torch-wheels build context and
+# CA_BUNDLE=<PEM file> the ca_bundle build secret. scripts/containers_check.py sets them where no registry is
+# reachable (a local Debian base, see k8s/README.md).
+CONTAINER_ENGINE ?= $(shell command -v podman || command -v docker)
+IMAGE_PREFIX ?= learning-middleware/
+IMAGE_TAG ?= 0.1.0
+CPU_IMAGES := learner instructor orchestrator sme-cpu bff
+comma := ,
+IMAGE_BUILD_FLAGS = $(if $(filter %podman,$(CONTAINER_ENGINE)),--format docker) \
+	$(foreach v,BASE_IMAGE NODE_IMAGE TORCH_INDEX_URL PORTAL_SOURCE,$(if $($(v)),--build-arg $(v)=$($(v)))) \
+	$(if $(TORCH_WHEELS),--build-context torch-wheels=$(TORCH_WHEELS)) \
+	$(if $(CA_BUNDLE),--secret id=ca_bundle$(comma)src=$(CA_BUNDLE))
+
+images: $(if $(filter prebuilt,$(PORTAL_SOURCE)),web)
+	@test -n "$(CONTAINER_ENGINE)" || { echo "make images needs podman or docker" >&2; exit 1; }
+	set -e; for img in $(CPU_IMAGES); do \
+	  $(CONTAINER_ENGINE) build $(IMAGE_BUILD_FLAGS) -f docker/Dockerfile.$$img -t $(IMAGE_PREFIX)$$img:$(IMAGE_TAG) .; \
+	done
+	@for img in $(CPU_IMAGES); do \
+	  size=$$($(CONTAINER_ENGINE) image inspect --format '{{.Size}}' $(IMAGE_PREFIX)$$img:$(IMAGE_TAG)); \
+	  printf 'image %-40s %6s MB\n' $(IMAGE_PREFIX)$$img:$(IMAGE_TAG) $$((size / 1000000)); \
+	done
 
 protos: $(STAMP)
 	$(BIN)/python scripts/gen_protos.py

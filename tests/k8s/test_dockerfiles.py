@@ -1,4 +1,4 @@
-"""Structural checks of docker/Dockerfile.* (no Docker engine here: they are read, not built)."""
+"""Structural checks of docker/Dockerfile.* (read, not built: scripts/containers_check.py builds and runs them)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,24 @@ def instructions(name: str) -> list[tuple[str, str]]:
     return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "") for line in lines]
 
 
+def build_args(steps: list[tuple[str, str]]) -> dict[str, str]:
+    """ARG name -> its default, wherever it is declared."""
+    return dict(arg.split("=", 1) for op, arg in steps if op == "ARG" and "=" in arg)
+
+
+def stages(steps: list[tuple[str, str]]) -> list[str]:
+    """The image each FROM starts from, build arguments at their defaults (scratch and stages left out)."""
+    defaults, named, images = build_args(steps), set(), []
+    for op, arg in steps:
+        if op != "FROM":
+            continue
+        ref = re.sub(r"\$\{(\w+)\}", lambda m: defaults[m[1]], arg.split()[0])
+        if ref != "scratch" and ref not in named:
+            images.append(ref)
+        named |= {arg.split()[-1]} if " AS " in arg.upper() else set()
+    return images
+
+
 def test_every_dockerfile_is_there():
     assert {p.name.removeprefix("Dockerfile.") for p in (ROOT / "docker").glob("Dockerfile.*")} == set(IMAGES)
 
@@ -40,11 +58,10 @@ def test_dockerfile_structure(name):
     steps = instructions(name)
     froms = [arg for op, arg in steps if op == "FROM"]
     assert len(froms) >= 2, "multi-stage: a build stage and a runtime stage"
-    for image in froms:
-        ref = image.split()[0]
+    for ref in stages(steps):
         assert ":" in ref and not ref.endswith(":latest"), f"base image not pinned by tag: {ref}"
-    base = froms[-1].split()[0]
-    assert base == (
+    assert froms[-1] == "${BASE_IMAGE}", "the base is a build argument (a digest may pin it)"
+    assert build_args(steps)["BASE_IMAGE"] == (
         "nvidia/cuda:13.0.1-runtime-ubuntu24.04" if name == "sme-gpu" else "python:3.11-slim-bookworm"
     )
     runtime = steps[max(i for i, (op, _) in enumerate(steps) if op == "FROM") :]
@@ -56,33 +73,50 @@ def test_dockerfile_structure(name):
     env = " ".join(arg for op, arg in runtime if op == "ENV")
     assert "HOME=/tmp" in env, "HOME must be writable on a read-only root filesystem"
     copies = [arg for op, arg in runtime if op == "COPY"]
-    portal = ["--from=web /web/dist /opt/portal"] if name == "bff" else []  # the built web portal
+    portal = ["--from=portal /web/dist /opt/portal"] if name == "bff" else []  # the built web portal
     assert copies == ["--from=build /opt/venv /opt/venv", *portal], "the runtime stage takes only the venv"
     runs = " ".join(arg for op, arg in steps if op == "RUN")
+    for op, arg in steps:
+        if op == "RUN" and "pip install" in arg:  # the CA bundle is a build secret, never a layer
+            assert arg.startswith("--mount=type=secret,id=ca_bundle"), arg
+    assert not any("ca_bundle" in arg for op, arg in steps if op in ("ENV", "ARG", "COPY"))
     if name == "sme-cpu":
-        assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in runs
+        assert build_args(steps)["TORCH_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
+        assert "--index-url $TORCH_INDEX_URL" in runs and "pip install torch==2.13.0 $torch_from" in runs
         assert "'.[cpu]'" in runs
+        assert "python -m sme_svc.retrieval.onnx_export --next-to-model" in runs, "the encoder ships built"
     elif name == "sme-gpu":
         assert "'.[gpu]'" in runs and "torch" not in runs, "vLLM brings its own torch"
     else:
-        assert "torch" not in runs and "pip install ." in runs and "[" not in runs
+        assert "torch" not in runs and "pip install ." in runs and "'.[" not in runs
 
 
 def test_the_bff_image_builds_and_serves_the_portal():
     steps = instructions("bff")
-    stages = [arg for op, arg in steps if op == "FROM"]
-    assert stages[0] == "node:20-bookworm-slim AS web"
-    web = steps[: next(i for i, (op, arg) in enumerate(steps) if op == "FROM" and arg.endswith("AS build"))]
+    assert build_args(steps)["NODE_IMAGE"] == "node:20-bookworm-slim"
+    assert build_args(steps)["PORTAL_SOURCE"] == "build"
+    assert [arg for op, arg in steps if op == "FROM"][:3] == [
+        "${NODE_IMAGE} AS portal-build",
+        "scratch AS portal-prebuilt",
+        "portal-${PORTAL_SOURCE} AS portal",
+    ]
+    start = steps.index(("FROM", "${NODE_IMAGE} AS portal-build"))
+    web = steps[start : steps.index(("FROM", "scratch AS portal-prebuilt"))]
     runs = [arg for op, arg in web if op == "RUN"]
-    assert runs == ["npm ci", "npm run build"], "the portal is built from the committed lockfile"
+    assert runs[0].endswith("&& npm ci") and runs[1] == "rm -rf dist && npm run build", (
+        "built from the lockfile"
+    )
     assert any(op == "ENV" and "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1" in arg for op, arg in web)
+    assert ("COPY", "web/dist /web/dist") in steps, "or web/dist as `make web` built it"
     env = " ".join(arg for op, arg in steps if op == "ENV")
     assert "BFF_PORTAL_DIR=/opt/portal" in env
 
 
 def test_dockerignore_keeps_the_context_small():
-    ignored = set((ROOT / ".dockerignore").read_text().split())
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    ignored = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
     assert {".git", ".venv", ".venv-*", "build", "tests", "scripts", "devkit", "**/__pycache__"} <= ignored
+    assert {"**/node_modules", ".lmw", "data"} <= ignored and "web/dist" not in ignored
 
 
 def test_the_dev_kit_is_no_runtime_package():
