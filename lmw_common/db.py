@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Executable, Row
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 def async_url(url: str) -> str:
@@ -27,7 +28,8 @@ def libpq_url(url: str) -> str:
 
 
 def create_engine(url: str, pool_size: int = 10, **options: Any) -> AsyncEngine:
-    return create_async_engine(
+    # Looked up on the module at each call: tracing (lmw_common.telemetry) wraps it there once turned on.
+    return sa_asyncio.create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -68,6 +70,10 @@ class Database:
     async def _read_once(self, statement: Executable, params: Mapping[str, Any] | None) -> Sequence[Row]:
         async with self._reads.connect() as connection:
             return (await connection.execute(statement, params)).all()
+
+    def pools(self) -> dict[str, Any]:
+        """Its two connection pools by name (for lmw_common.metrics)."""
+        return {"sessions": self.engine.pool, "reads": self._reads.pool}
 
     async def dispose(self) -> None:
         await self.engine.dispose()

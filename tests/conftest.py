@@ -72,7 +72,8 @@ def mongo_url(mongo: MongoWire) -> str:
 
 @pytest.fixture(scope="session")
 def common_settings() -> LmwSettings:
-    return LmwSettings(env="dev", jwt_secret=JWT_SECRET, log_level="WARNING")
+    # Metrics on a free port each: several services share this process and these settings.
+    return LmwSettings(env="dev", jwt_secret=JWT_SECRET, log_level="WARNING", metrics_port=0)
 
 
 @pytest.fixture(scope="session")
