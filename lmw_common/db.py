@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Executable, Row
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext import asyncio as sa_asyncio
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from lmw_common import telemetry
 
 
 def async_url(url: str) -> str:
@@ -28,8 +29,7 @@ def libpq_url(url: str) -> str:
 
 
 def create_engine(url: str, pool_size: int = 10, **options: Any) -> AsyncEngine:
-    # Looked up on the module at each call: tracing (lmw_common.telemetry) wraps it there once turned on.
-    return sa_asyncio.create_async_engine(
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -37,6 +37,8 @@ def create_engine(url: str, pool_size: int = 10, **options: Any) -> AsyncEngine:
         hide_parameters=True,  # statement parameters (password hashes, e-mails) never reach logs or tracebacks
         **{"pool_pre_ping": True, **options},  # reconnect by itself after a database restart
     )
+    telemetry.trace_engine(engine)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

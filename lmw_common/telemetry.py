@@ -8,7 +8,8 @@ only when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
 interceptors, no instrumentation, and `span()` is a shared no-op context.
 
 What is traced once on: gRPC servers and clients (the maintained aio interceptors; the W3C trace context
-travels in the calls' metadata), SQLAlchemy engines and pymongo commands, the BFF's ASGI app, and the
+travels in the calls' metadata), SQLAlchemy engines (`trace_engine`) and pymongo commands, the BFF's ASGI app,
+and the
 manual spans of the use cases (`span(...)`). Every span carries the request id (`lmw.request_id`).
 Tests install a provider of their own with `start_tracing(provider)` (an in-memory exporter) and remove it
 with `stop_tracing()`; servers, channels and engines decide when they are created.
@@ -71,28 +72,24 @@ def _otlp_exporter() -> Any:
 
 
 def start_tracing(provider: Any) -> None:
-    """Trace with `provider` (an SDK TracerProvider) from now on: instrument the database clients and let
-    servers, channels and apps created from now on add their instrumentation."""
+    """Trace with `provider` (an SDK TracerProvider) from now on: instrument pymongo and let servers,
+    channels, engines and apps created from now on add their instrumentation."""
     from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     global _provider, _tracer
     stop_tracing()
     provider.add_span_processor(RequestIdSpanProcessor())
-    SQLAlchemyInstrumentor().instrument(tracer_provider=provider)
-    PymongoInstrumentor().instrument(tracer_provider=provider)
+    PymongoInstrumentor().instrument(tracer_provider=provider, skip_dep_check=True)
     _provider, _tracer = provider, provider.get_tracer("lmw")
 
 
 def stop_tracing() -> None:
     """Stop tracing what is created from now on (tests); what was instrumented meanwhile stays so."""
     from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     global _provider, _tracer
     if _provider is None:
         return
-    SQLAlchemyInstrumentor().uninstrument()
     PymongoInstrumentor().uninstrument()
     _provider = _tracer = None
 
@@ -144,6 +141,23 @@ def span(name: str, *, current: bool = True, **attributes: Any) -> contextlib.Ab
     if current:
         return _tracer.start_as_current_span(name, attributes=attributes or None)
     return _tracer.start_span(name, attributes=attributes or None)  # an SDK span ends when its block does
+
+
+def trace_engine(engine: Any) -> None:
+    """Trace the statements of an async SQLAlchemy engine (lmw_common.db creates every engine through here).
+
+    The instrumentation's engine tracer, attached to this engine alone: its global `instrument()` wraps
+    `create_async_engine` at module level (which our import does not see) and cannot be undone cleanly
+    (removing its listeners raises on SQLAlchemy 2.1), and the engine's pool metrics are ours."""
+    if _provider is None:
+        return
+    from opentelemetry.instrumentation.sqlalchemy import __version__
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.metrics import NoOpMeterProvider
+
+    tracer = _provider.get_tracer("opentelemetry.instrumentation.sqlalchemy", __version__)
+    unused = NoOpMeterProvider().get_meter("lmw").create_up_down_counter("db.client.connections.usage")
+    EngineTracer(tracer, engine.sync_engine, unused)
 
 
 def server_interceptors() -> list[Any]:

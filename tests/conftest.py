@@ -19,6 +19,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Every process a test starts (in-process services and BFFs, subprocesses) serves /metrics on a free port:
+# several share this process and machine, beside other test runs.
+os.environ["LMW_METRICS_PORT"] = "0"
 pytest.register_assert_rewrite("devkit")  # its helpers assert: show their values on failure
 
 from devkit.databases import MongoWire, Postgres, scratch_dir  # noqa: E402
@@ -72,8 +75,7 @@ def mongo_url(mongo: MongoWire) -> str:
 
 @pytest.fixture(scope="session")
 def common_settings() -> LmwSettings:
-    # Metrics on a free port each: several services share this process and these settings.
-    return LmwSettings(env="dev", jwt_secret=JWT_SECRET, log_level="WARNING", metrics_port=0)
+    return LmwSettings(env="dev", jwt_secret=JWT_SECRET, log_level="WARNING")
 
 
 @pytest.fixture(scope="session")
