@@ -995,7 +995,8 @@ def telemetry_overhead(args: argparse.Namespace) -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="lmw-serving-telemetry-"))
     try:
-        figures = run(args, prepare, {"content": Q_CONTENT, "dashboard": Q_DASHBOARD}, scratch / "mesh")
+        queries = {"content": Q_CONTENT, "dashboard": Q_DASHBOARD}
+        figures = run(args, prepare, queries, scratch / "mesh", CpuMeter)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if args.json:

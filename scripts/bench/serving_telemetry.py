@@ -13,9 +13,10 @@ cached), then restarted on the same data and ports in three configurations, one 
 
 Each configuration is driven by an in-process load generator (asyncio + httpx, `--connections` concurrent
 clients for `--duration` seconds) on two GraphQL paths: cached `moduleContent` (BFF -> orchestrator_svc) and
-`dashboard` (BFF -> learner, instructor and orchestrator_svc in parallel). Figures are the medians of the
-rounds; each ratio to `none` is the median of the per-round ratios. The load generator shares the machine's
-cores with the mesh, the same way for every configuration: compare ratios, not absolute figures.
+`dashboard` (BFF -> learner, instructor and orchestrator_svc in parallel). Besides requests/s and p99 (which
+the load generator, sharing the machine's cores, may cap), it reads the CPU time the mesh's service processes
+used per request from /proc (serving.py's CpuMeter): the figure telemetry's cost shows in first. Figures are
+the medians of the rounds; each ratio to `none` is the median of the per-round ratios.
 """
 
 from __future__ import annotations
@@ -130,7 +131,10 @@ def paths(prepared: Any, queries: dict[str, str]) -> dict[str, list[tuple[dict, 
     }
 
 
-def run(args: Any, prepare, queries: dict[str, str], data_dir: Path) -> dict:
+SERVICES = ("bff", "learner", "instructor", "orchestrator", "sme")
+
+
+def run(args: Any, prepare, queries: dict[str, str], data_dir: Path, cpu_meter) -> dict:
     """Prepare once, then measure every configuration in every round; returns the figures."""
     printer = Printer(show_level="WARNING")
     ports = free_ports()
@@ -146,11 +150,14 @@ def run(args: Any, prepare, queries: dict[str, str], data_dir: Path) -> dict:
             for name, env in CONFIGS.items():
                 with Launcher(data_dir, ports, env=env, printer=printer) as mesh:
                     url = mesh.graphql_url
+                    meter = cpu_meter(mesh)
                     for path, bodies in targets.items():
                         asyncio.run(load(url, bodies, 2, 1.0))  # warm: caches, connections
-                        figures.setdefault(name, {})[path] = asyncio.run(
-                            load(url, bodies, args.connections, args.duration)
-                        )
+                        before = meter.sample()
+                        figure = asyncio.run(load(url, bodies, args.connections, args.duration))
+                        used = meter.per_request(before, meter.sample(), figure["requests"])
+                        figure["services_cpu_us"] = sum(used.get(s, 0) for s in SERVICES)
+                        figures.setdefault(name, {})[path] = figure
                 print(f"round {number + 1} {name}: {json.dumps(figures[name])}", flush=True)
             rounds.append(figures)
     finally:
@@ -160,26 +167,33 @@ def run(args: Any, prepare, queries: dict[str, str], data_dir: Path) -> dict:
 
 def summarize(rounds: list[dict[str, dict[str, dict]]], spans: int) -> dict:
     summary: dict[str, Any] = {"benchmark": "serving-telemetry", "rounds": rounds, "spans_exported": spans}
-    table = []
+
+    def median(name: str, path: str, key: str) -> float:
+        return statistics.median(r[name][path][key] for r in rounds)
+
+    def ratio(name: str, path: str, key: str) -> float:
+        return statistics.median(r[name][path][key] / r["none"][path][key] for r in rounds)
+
+    print(
+        f"\n{'config':8} {'path':14} {'req/s':>7} {'p99 ms':>7} {'cpu us/req':>10} "
+        f"{'req/s/none':>10} {'p99/none':>8} {'cpu/none':>8} errors"
+    )
     for name in CONFIGS:
         for path in rounds[0][name]:
-            rps = statistics.median(r[name][path]["rps"] for r in rounds)
-            p99 = statistics.median(r[name][path]["p99_ms"] for r in rounds)
-            ratio = statistics.median(r[name][path]["rps"] / r["none"][path]["rps"] for r in rounds)
-            p99_ratio = statistics.median(r[name][path]["p99_ms"] / r["none"][path]["p99_ms"] for r in rounds)
-            errors = sum(r[name][path]["errors"] for r in rounds)
-            summary[f"{name}/{path}"] = {
-                "rps": rps,
-                "p99_ms": p99,
-                "rps_vs_none": ratio,
-                "p99_vs_none": p99_ratio,
-                "errors": errors,
+            row = {
+                "rps": median(name, path, "rps"),
+                "p99_ms": median(name, path, "p99_ms"),
+                "services_cpu_us_per_request": median(name, path, "services_cpu_us"),
+                "rps_vs_none": ratio(name, path, "rps"),
+                "p99_vs_none": ratio(name, path, "p99_ms"),
+                "cpu_vs_none": ratio(name, path, "services_cpu_us"),
+                "errors": sum(r[name][path]["errors"] for r in rounds),
             }
-            table.append((name, path, rps, p99, ratio, p99_ratio, errors))
-    print(
-        f"\n{'config':8} {'path':14} {'req/s':>8} {'p99 ms':>8} {'req/s vs none':>14} {'p99 vs none':>12} errors"
-    )
-    for name, path, rps, p99, ratio, p99_ratio, errors in table:
-        print(f"{name:8} {path:14} {rps:8.1f} {p99:8.1f} {ratio:14.3f} {p99_ratio:12.3f} {errors}")
+            summary[f"{name}/{path}"] = row
+            print(
+                f"{name:8} {path:14} {row['rps']:7.1f} {row['p99_ms']:7.1f} "
+                f"{row['services_cpu_us_per_request']:10.0f} {row['rps_vs_none']:10.3f} "
+                f"{row['p99_vs_none']:8.3f} {row['cpu_vs_none']:8.3f} {row['errors']}"
+            )
     print(f"spans exported (on_0.1, all rounds): {spans}")
     return summary
