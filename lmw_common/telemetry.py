@@ -118,10 +118,7 @@ class RequestIdSpanProcessor:
 
 def tag_request_id(request_id: str) -> None:
     """Put the request id on the current span (a server span starts before the interceptor reads it)."""
-    if _provider is not None:
-        from opentelemetry import trace
-
-        trace.get_current_span().set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
+    set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
 
 
 def set_attribute(key: str, value: Any) -> None:
