@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import grpc
 import httpx
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -172,10 +173,13 @@ async def test_every_process_serves_metrics_whose_counters_move_with_its_request
     another = await _enrolled_learner(world.learner.as_user(None), world.course_id)
     await _read_content(world, another, "metrics-" + uuid.uuid4().hex[:8])
     from lmw.instructor.v1 import instructor_service_pb2 as ipb
+    from lmw.learner.v1 import learner_service_pb2 as lpb
 
     await world.mesh.instructor_stub(world.teacher_token).GetCourse(
         ipb.GetCourseRequest(course_id=world.course_id)
     )
+    with pytest.raises(grpc.aio.AioRpcError):  # no token: refused, and counted by its code
+        await world.mesh.learner_stub().GetMe(lpb.GetMeRequest())
     after = {name: await _scrape(port) for name, port in ports.items()}
 
     def moved(process: str, key: tuple[str, tuple]) -> float:
@@ -190,6 +194,7 @@ async def test_every_process_serves_metrics_whose_counters_move_with_its_request
     assert moved("learner", _rpc("lmw.learner.v1.LearnerService/RecordModuleEvent")) >= 1
     assert moved("sme", _rpc("lmw.sme.v1.SmeService/GenerateModuleContent")) == 1
     assert moved("instructor", _rpc("lmw.instructor.v1.InstructorService/GetCourse")) >= 1
+    assert moved("learner", _rpc("lmw.learner.v1.LearnerService/GetMe", "UNAUTHENTICATED")) == 1
     generated = ("lmw_generation_duration_seconds_count", (("backend", "extractive"), ("kind", "content")))
     assert moved("sme", generated) == 1
     assert moved("sme", ("lmw_retrieval_duration_seconds_count", (("method", "hybrid"),))) >= 1
