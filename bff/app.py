@@ -1,6 +1,8 @@
 """The Starlette app: GraphQL over HTTP (queries, mutations, multipart uploads) and websockets
 (graphql-transport-ws and graphql-ws), GraphiQL at /graphql, /healthz and /readyz, and the portal
-(bff/portal.py): its files at /, course files for its source viewer at /api/course-files/."""
+(bff/portal.py): its files at /, course files for its source viewer at /api/course-files/. Its Prometheus
+metrics are served on a port of their own (LMW_METRICS_PORT) while the app runs; with tracing on
+(lmw_common.telemetry), each request is a server span."""
 
 from __future__ import annotations
 
@@ -29,10 +31,13 @@ from strawberry.types.unset import UNSET
 from bff.clients import Clients
 from bff.config import BffSettings
 from bff.context import BffContext, bearer_token
+from bff.metrics import GraphQLMetrics
 from bff.portal import PortalFiles, WithExplorer, course_file
 from bff.schema import build_schema
+from lmw_common import telemetry
 from lmw_common.logs import configure_logging, new_request_id, request_id_var
-from lmw_common.runtime import freeze_startup_objects
+from lmw_common.metrics import Metrics
+from lmw_common.runtime import freeze_startup_objects, metrics_served
 
 log = logging.getLogger("bff")
 
@@ -247,7 +252,11 @@ async def _too_large(limit: int, send: Send) -> None:
 def create_app(settings: BffSettings | None = None, clients: Clients | None = None) -> Starlette:
     settings = settings or BffSettings()
     clients = clients or Clients(settings)
-    schema = build_schema(settings)
+    metrics = Metrics()
+    metrics.watch_caches(
+        {"published_courses": clients.published_courses, "anonymous_catalog": clients.anonymous_catalog}
+    )
+    schema = build_schema(settings, GraphQLMetrics(metrics))
     portal = PortalFiles(Path(settings.portal_dir) if settings.portal_dir else None)
     graphql = BffGraphQL(
         schema,
@@ -274,7 +283,12 @@ def create_app(settings: BffSettings | None = None, clients: Clients | None = No
         clients.open()
         log.info("bff ready on %s:%s", settings.host, settings.port)
         try:
-            yield
+            shared = settings.workers > 1
+            with metrics_served(
+                metrics, settings.host, settings.common, shared_port=shared
+            ) as metrics_server:
+                app.state.metrics_port = metrics_server.port if metrics_server else None
+                yield
         finally:
             await clients.close()
 
@@ -302,8 +316,11 @@ def create_app(settings: BffSettings | None = None, clients: Clients | None = No
             expose_headers=["x-request-id"],
             max_age=600,
         )
+    if telemetry.tracing_enabled():  # inside RequestMiddleware: the span starts with the request id known
+        app.add_middleware(telemetry.traced_asgi)
     app.add_middleware(RequestMiddleware, settings=settings)
     app.state.clients = clients
+    app.state.metrics = metrics
     app.state.settings = settings
     app.state.schema = schema
     return app
@@ -313,6 +330,7 @@ def create_app_from_env() -> Starlette:
     """uvicorn factory (one per worker process)."""
     settings = BffSettings()
     configure_logging("bff", settings.common.log_level)
+    telemetry.configure_tracing("bff")
     app = create_app(settings)
     freeze_startup_objects()
     return app

@@ -7,6 +7,8 @@ subprocesses.
 Data lives in `.lmw/` (PostgreSQL cluster, MongoDB files, blobs, FAISS index, the dev signing secret) and
 survives restarts. Ports: learner 50051, instructor 50052, orchestrator 50053, sme 50054, bff 8000; override
 them with LEARNER_PORT, INSTRUCTOR_PORT, ORCHESTRATOR_PORT, SME_PORT, BFF_PORT (and LMW_MONGO_PORT) or flags.
+Prometheus metrics: http://127.0.0.1:9464/metrics (learner) to :9468 (bff), printed as each one is ready.
+Traces: set OTEL_EXPORTER_OTLP_ENDPOINT (docs/observability.md) and every process exports to it.
 A service that exits unexpectedly is restarted (see devkit/launcher.py). Environment: KEEP=1 leaves the mesh
 up after the demo, VERBOSE=1 shows every service log line during the demo.
 """
@@ -24,7 +26,7 @@ from typing import Any
 from devkit import ROOT
 from devkit.demo import Demo
 from devkit.graphql import GraphQLFailure
-from devkit.launcher import Launcher, MeshError, default_ports
+from devkit.launcher import Launcher, MeshError, default_metrics_ports, default_ports
 from devkit.logs import Printer
 from devkit.topology import NAMES
 
@@ -54,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     printer = Printer(show_level="INFO" if not demo or os.environ.get("VERBOSE") == "1" else "WARNING")
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
-    mesh = Launcher(args.data_dir, ports, printer=printer, log_level=args.log_level)
+    mesh = Launcher(
+        args.data_dir, ports, metrics_ports=default_metrics_ports(), printer=printer, log_level=args.log_level
+    )
     try:
         mesh.start()
         if demo:

@@ -9,8 +9,9 @@ learner_svc, instructor_svc, sme_svc and orchestrator_svc run as real gRPC serve
 They depend on each other in a circle (learner <-> instructor <-> sme), so every port is chosen up front with
 `free_port()` and every service is started knowing the others' targets. sme_svc can be stopped and started
 again on the same port (`mesh.stop_sme()`, `mesh.start_sme()`) to test what the others do meanwhile.
-`mesh.bff_settings()` wires a BFF to it. Tests share one mesh per session through the fixtures of
-tests/integration/mesh.py.
+`mesh.bff_settings()` wires a BFF to it. `mesh.metrics_ports` says where each service serves its /metrics
+(with LMW_METRICS_PORT=0 in the common settings, as in tests). Tests share one mesh per session through the
+fixtures of tests/integration/mesh.py.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Mesh:
     settings: dict[str, Any]
     common: LmwSettings
     _sme_stack: AsyncExitStack | None = None
+    metrics_ports: dict[str, int | None] = field(default_factory=dict)
     _channels: list[grpc.aio.Channel] = field(default_factory=list)
     _orchestrator: list = field(default_factory=list)
 
@@ -106,7 +108,8 @@ class Mesh:
         from sme_svc.bootstrap import bootstrap as sme_bootstrap
 
         stack = AsyncExitStack()
-        await stack.enter_async_context(serving("sme_svc", self.settings["sme"], sme_bootstrap))
+        running = await stack.enter_async_context(serving("sme_svc", self.settings["sme"], sme_bootstrap))
+        self.metrics_ports["sme"] = running.metrics_port
         self._sme_stack = stack
 
     @asynccontextmanager
@@ -231,11 +234,13 @@ async def running_mesh(
         # sme_svc first: loading the embedding model is the slowest start; the others start meanwhile.
         sme_start = asyncio.create_task(mesh.start_sme())
         try:
-            await stack.enter_async_context(serving("learner_svc", settings["learner"], learner_bootstrap))
-            await stack.enter_async_context(
-                serving("instructor_svc", settings["instructor"], instructor_bootstrap)
-            )
-            await stack.enter_async_context(serving("orchestrator_svc", settings["orchestrator"], capture))
+            for name, module, bootstrap in (
+                ("learner", "learner_svc", learner_bootstrap),
+                ("instructor", "instructor_svc", instructor_bootstrap),
+                ("orchestrator", "orchestrator_svc", capture),
+            ):
+                running = await stack.enter_async_context(serving(module, settings[name], bootstrap))
+                mesh.metrics_ports[name] = running.metrics_port
         finally:
             await sme_start
         yield mesh

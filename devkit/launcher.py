@@ -94,6 +94,14 @@ def default_ports(env: Mapping[str, str] | None = None) -> dict[str, int]:
     return ports
 
 
+METRICS_PORT_BASE = 9464  # `make up`: learner 9464, instructor 9465, orchestrator 9466, sme 9467, bff 9468
+
+
+def default_metrics_ports() -> dict[str, int]:
+    """Where each process serves its /metrics under `make up` (every process needs a port of its own)."""
+    return {name: METRICS_PORT_BASE + i for i, name in enumerate(NAMES)}
+
+
 def free_ports() -> dict[str, int]:
     """A free port for every service and MongoDB (tests, benchmarks)."""
     return {name: free_port() for name in (*NAMES, "mongo")}
@@ -182,6 +190,7 @@ class Launcher:
         *,
         services: Iterable[str] = NAMES,
         env: Mapping[str, str] | None = None,
+        metrics_ports: Mapping[str, int] | None = None,
         printer: Printer | None = None,
         log_level: str = "INFO",
         ready_timeout_s: float = 180.0,
@@ -197,6 +206,8 @@ class Launcher:
             raise MeshError(f"unknown services {sorted(unknown)}; the services are {', '.join(NAMES)}")
         self.data_dir = Path(data_dir).resolve()
         self.ports = dict(ports or default_ports())
+        # Each process's /metrics (LMW_METRICS_PORT); free ports unless given.
+        self.metrics_ports = dict(metrics_ports or {name: free_port() for name in NAMES})
         self.services = [s for s in SERVICES if s.name in wanted]
         self.extra_env = dict(env or {})
         self.printer = printer or Printer()
@@ -235,6 +246,9 @@ class Launcher:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.ports['bff']}/graphql"
+
+    def metrics_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
 
     def mongo_url(self, database: str) -> str:
         assert self.mongo is not None, "the mesh is not started"
@@ -286,6 +300,7 @@ class Launcher:
 
     def _check_ports(self) -> None:
         wanted = [(s.name, self.ports[s.name]) for s in self.services]
+        wanted += [(f"{s.name} metrics", self.metrics_ports[s.name]) for s in self.services]
         if self.ports.get("mongo"):
             wanted.append(("mongo", self.ports["mongo"]))
         busy = [f"{name}:{port}" for name, port in wanted if _port_in_use(port)]
@@ -341,6 +356,7 @@ class Launcher:
             data_dir=self.data_dir,
         )
         env = environment(svc, settings)
+        env["LMW_METRICS_PORT"] = str(self.metrics_ports[svc.name])
         if svc.name == "sme":  # where the weights are and which generator runs stay the developer's choice
             env["SME_MODEL_DIR"] = os.environ.get("SME_MODEL_DIR", env["SME_MODEL_DIR"])
             env["SME_GENERATOR_BACKEND"] = os.environ.get("SME_GENERATOR_BACKEND", "extractive")
@@ -391,7 +407,7 @@ class Launcher:
             child.channel = None
         port = self.ports[child.name]
         if not self._up.is_set():
-            self.printer.say(f"{child.name} ready on port {port}")
+            self.printer.say(f"{child.name} ready on port {port}; metrics at {self.metrics_url(child.name)}")
             if all(c.ready_since is not None for c in self.children.values()):
                 self._up.set()
         else:

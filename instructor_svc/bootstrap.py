@@ -47,6 +47,7 @@ async def compose(settings: InstructorSettings, runtime: Runtime) -> AsyncIterat
     if settings.migrate_on_start:
         await migrate(settings)
     database = Database(settings.database_url)
+    runtime.metrics.watch_pools(database.pools())
     mongo = create_mongo_client(settings.mongo_url, "instructor_svc")
     db = mongo[uri_parser.parse_uri(settings.mongo_url)["database"] or "instructor"]
     files_store, jobs_store = FileStore(db), JobStore(db)
@@ -66,13 +67,13 @@ async def compose(settings: InstructorSettings, runtime: Runtime) -> AsyncIterat
         await jobs_store.ensure_indexes()
         repo = CourseRepository(database)
         access = CourseAccess(repo)
+        breaker = GuardedDependency(
+            "sme_svc", fail_max=settings.sme_breaker_fail_max, reset_timeout_s=settings.sme_breaker_reset_s
+        )
+        runtime.metrics.watch_breakers([breaker])
         sme = SmeClient(
             channels[0],
-            GuardedDependency(
-                "sme_svc",
-                fail_max=settings.sme_breaker_fail_max,
-                reset_timeout_s=settings.sme_breaker_reset_s,
-            ),
+            breaker,
             objective_timeout_s=settings.objective_call_timeout_s,
             watch_timeout_s=settings.watch_timeout_s,
         )

@@ -34,6 +34,7 @@ async def compose(settings: LearnerSettings, runtime: Runtime) -> AsyncIterator[
     if settings.migrate_on_start:
         await migrate(settings)
     db = Database(settings.database_url)
+    runtime.metrics.watch_pools(db.pools())
     channel = create_channel(
         settings.instructor_target,
         runtime.service_token,

@@ -100,6 +100,10 @@ class TokenService:
         self._audience = audience
         self._cache: OrderedDict[str, Principal] = OrderedDict()
         self._cache_size = cache_size
+        self.hits = self.misses = 0  # of the verified-token cache (lmw_common.metrics)
+
+    def entry_count(self) -> int:
+        return len(self._cache)
 
     def issue(self, subject: str, role: str, ttl_s: int) -> tuple[str, float]:
         if role not in ROLES:
@@ -121,8 +125,10 @@ class TokenService:
         cached = self._cache.get(token)
         if cached is not None:
             if cached.expires_at > time.time():
+                self.hits += 1
                 return cached
             self._cache.pop(token, None)
+        self.misses += 1
         try:
             claims = jwt.decode(
                 token,

@@ -36,6 +36,11 @@ class GuardedDependency:
             fail_max=fail_max, reset_timeout=reset_timeout_s, exclude=[_not_infra_failure], name=name
         )
 
+    @property
+    def state(self) -> str:
+        """closed, open or half-open (for lmw_common.metrics)."""
+        return self._breaker.current_state
+
     def _unavailable(self) -> Unavailable:
         """The refusal of a call while the breaker is open, or of the failure that opened it (`circuit` tells
         the caller that calls fail fast for the reset timeout)."""

@@ -29,6 +29,10 @@ class LmwSettings(BaseSettings):
     call_timeout_s: float = Field(10.0, gt=0)
     # Upper bound of concurrent in-flight calls per outgoing channel.
     max_in_flight_per_channel: int = Field(200, ge=1)
+    # Prometheus metrics at http://<host>:<metrics_port>/metrics, a port of its own per process (0: a free one,
+    # for tests); LMW_METRICS_ENABLED=false serves none.
+    metrics_enabled: bool = True
+    metrics_port: int = Field(9464, ge=0, le=65535)
 
     def signing_secret(self) -> str:
         """The JWT secret; refuses to go on without one (a dev launcher must generate and pass it)."""

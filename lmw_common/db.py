@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from lmw_common import telemetry
+
 
 def async_url(url: str) -> str:
     """Accept postgresql:// or postgresql+psycopg:// URLs; always drive them with psycopg 3."""
@@ -27,7 +29,7 @@ def libpq_url(url: str) -> str:
 
 
 def create_engine(url: str, pool_size: int = 10, **options: Any) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -35,6 +37,8 @@ def create_engine(url: str, pool_size: int = 10, **options: Any) -> AsyncEngine:
         hide_parameters=True,  # statement parameters (password hashes, e-mails) never reach logs or tracebacks
         **{"pool_pre_ping": True, **options},  # reconnect by itself after a database restart
     )
+    telemetry.trace_engine(engine)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -68,6 +72,10 @@ class Database:
     async def _read_once(self, statement: Executable, params: Mapping[str, Any] | None) -> Sequence[Row]:
         async with self._reads.connect() as connection:
             return (await connection.execute(statement, params)).all()
+
+    def pools(self) -> dict[str, Any]:
+        """Its two connection pools by name (for lmw_common.metrics)."""
+        return {"sessions": self.engine.pool, "reads": self._reads.pool}
 
     async def dispose(self) -> None:
         await self.engine.dispose()

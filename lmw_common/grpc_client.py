@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 
+from lmw_common import telemetry
 from lmw_common.logs import request_id_var
 
 TokenProvider = Callable[[], str | None]
@@ -146,7 +147,8 @@ def create_channel(
     """An insecure channel (mesh-internal; TLS terminates in the service mesh) with the project's defaults.
 
     Streaming calls get the default deadline too; pass `timeout=` for long streams. Unary calls return an
-    awaitable (await it); streaming calls return grpc's call objects.
+    awaitable (await it); streaming calls return grpc's call objects. While tracing is on, OpenTelemetry's
+    client interceptors start a span per call and send the trace context (off: no interceptor at all).
     """
     channel = grpc.aio.insecure_channel(
         target,
@@ -162,5 +164,6 @@ def create_channel(
             ("grpc.max_receive_message_length", 8 * 1024 * 1024),
             ("grpc.max_send_message_length", 8 * 1024 * 1024),
         ],
+        interceptors=telemetry.client_interceptors(),
     )
     return DefaultsChannel(channel, _CallDefaults(token_provider, timeout_s), max_in_flight)

@@ -3,6 +3,8 @@
 The interceptor gives each RPC a request id, verifies the bearer token (no service trusts its caller),
 enforces the RPC's declared access level, puts the principal in a contextvar, and maps DomainErrors to
 rich gRPC statuses. Unexpected exceptions are logged with the request id and surface as bare INTERNAL.
+It also counts and times every RPC by method and status code (lmw_common.metrics); when tracing is on,
+OpenTelemetry's server interceptor runs before it (lmw_common.telemetry).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,9 +22,11 @@ from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from lmw_common import telemetry
 from lmw_common.auth import Access, TokenService, current_principal, permits
 from lmw_common.errors import DomainError, PermissionDenied, Unauthenticated, store_unavailable, to_status
 from lmw_common.logs import new_request_id, request_id_var
+from lmw_common.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +57,10 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
     the token and checks the access level when the RPC runs. Building a new handler and closures for every
     call cost more than the check itself."""
 
-    def __init__(self, tokens: TokenService, policies: Mapping[str, Access]) -> None:
+    def __init__(self, tokens: TokenService, policies: Mapping[str, Access], metrics: Metrics) -> None:
         self._tokens = tokens
         self._policies = policies
+        self._metrics = metrics
         self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     async def intercept_service(self, continuation, handler_call_details):
@@ -67,7 +73,8 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             return cached[1]
         if method.startswith(_PUBLIC_PREFIXES):
             return handler
-        wrapped = _wrap(handler, self._enter(self._policies.get(method, Access.INTERNAL)))
+        enter = self._enter(self._policies.get(method, Access.INTERNAL))
+        wrapped = _wrap(handler, enter, _observer(self._metrics, method))
         self._wrapped[method] = (handler, wrapped)
         return wrapped
 
@@ -81,7 +88,9 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
                     authorization = value
                 elif key == "x-request-id":
                     request_id = value[:64]
-            request_id_var.set(request_id or new_request_id())
+            request_id = request_id or new_request_id()
+            request_id_var.set(request_id)
+            telemetry.tag_request_id(request_id)
             principal = None
             if authorization:
                 scheme, _, token = authorization.partition(" ")
@@ -95,6 +104,35 @@ class RequestContextInterceptor(grpc.aio.ServerInterceptor):
             current_principal.set(principal)
 
         return enter
+
+
+Observe = Callable[[str, float], None]
+
+
+def _observer(metrics: Metrics, method: str) -> Observe:
+    """Counts and times one method's calls; the children of the common outcome are bound once."""
+    service, _, name = method.lstrip("/").partition("/")
+    seconds = metrics.rpc_seconds.labels(service, name)
+    handled = metrics.rpc_handled
+    ok = handled.labels(service, name, "OK")
+
+    def observe(code: str, started: float) -> None:
+        seconds.observe(time.perf_counter() - started)
+        (ok if code == "OK" else handled.labels(service, name, code)).inc()
+
+    return observe
+
+
+def _code(exc: BaseException) -> str:
+    """The status code `_abort` answers `exc` with."""
+    if store_unavailable(exc) is not None:
+        return "UNAVAILABLE"
+    return exc.code.name if isinstance(exc, DomainError) else "INTERNAL"
+
+
+def _aborted_code(context: grpc.aio.ServicerContext) -> str:
+    code = context.code()
+    return code.name if isinstance(code, grpc.StatusCode) else "UNKNOWN"
 
 
 async def _abort(context: grpc.aio.ServicerContext, exc: BaseException) -> None:
@@ -111,19 +149,27 @@ async def _abort(context: grpc.aio.ServicerContext, exc: BaseException) -> None:
 
 
 def _wrap(
-    handler: grpc.RpcMethodHandler, enter: Callable[[grpc.aio.ServicerContext], None]
+    handler: grpc.RpcMethodHandler, enter: Callable[[grpc.aio.ServicerContext], None], observe: Observe
 ) -> grpc.RpcMethodHandler:
     if handler.unary_unary or handler.stream_unary:
         inner = handler.unary_unary or handler.stream_unary
 
         async def unary_response(request, context):
+            started, code = time.perf_counter(), "OK"
             try:
                 enter(context)
                 return await inner(request, context)
-            except (asyncio.CancelledError, grpc.aio.AbortError):
+            except asyncio.CancelledError:
+                code = "CANCELLED"
+                raise
+            except grpc.aio.AbortError:
+                code = _aborted_code(context)
                 raise
             except Exception as exc:
+                code = _code(exc)
                 await _abort(context, exc)
+            finally:
+                observe(code, started)
 
         factory = (
             grpc.unary_unary_rpc_method_handler
@@ -135,14 +181,22 @@ def _wrap(
     inner = handler.unary_stream or handler.stream_stream
 
     async def stream_response(request, context):
+        started, code = time.perf_counter(), "OK"
         try:
             enter(context)
             async for item in inner(request, context):
                 yield item
-        except (asyncio.CancelledError, grpc.aio.AbortError, GeneratorExit):
+        except (asyncio.CancelledError, GeneratorExit):
+            code = "CANCELLED"
+            raise
+        except grpc.aio.AbortError:
+            code = _aborted_code(context)
             raise
         except Exception as exc:
+            code = _code(exc)
             await _abort(context, exc)
+        finally:
+            observe(code, started)
 
     factory = (
         grpc.unary_stream_rpc_method_handler
@@ -158,6 +212,8 @@ class RunningServer:
     port: int
     health: health.aio.HealthServicer
     services: list[str] = field(default_factory=list)
+    metrics: Metrics | None = None  # the service's registry, and where it is served (runtime.serving)
+    metrics_port: int | None = None
 
     async def stop(self, grace: float | None = 5.0) -> None:
         for name in ["", *self.services]:
@@ -175,14 +231,23 @@ class RunningServer:
 
 
 async def start_server(
-    specs: list[ServiceSpec], tokens: TokenService, host: str = "127.0.0.1", port: int = 0
+    specs: list[ServiceSpec],
+    tokens: TokenService,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    metrics: Metrics | None = None,
 ) -> RunningServer:
-    """Start a grpc.aio server with the services, health, reflection and the request-context interceptor."""
+    """Start a grpc.aio server with the services, health, reflection and the request-context interceptor
+    (and tracing's, when on). RPCs are counted in `metrics` (by default a registry nobody serves)."""
+    metrics = metrics or Metrics()
     policies: dict[str, Access] = {}
     for spec in specs:
         policies.update(spec.policies())
     server = grpc.aio.server(
-        interceptors=[RequestContextInterceptor(tokens, policies)],
+        interceptors=[
+            *telemetry.server_interceptors(),
+            RequestContextInterceptor(tokens, policies, metrics),
+        ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -202,4 +267,4 @@ async def start_server(
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("serving %s on %s:%d", ", ".join(names), host, bound)
-    return RunningServer(server, bound, health_servicer, names)
+    return RunningServer(server, bound, health_servicer, names, metrics)

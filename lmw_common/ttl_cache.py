@@ -16,7 +16,8 @@ class TtlCache(Generic[V]):
     """Values kept `ttl_s` seconds after they were loaded, at most `max_entries` of them (least recently
     used out first). Concurrent misses of one key share one load; a failed load is not kept, nor is a load
     that was under way when its key was invalidated (it may have read what changed). A ttl of 0 turns
-    caching off (every get loads)."""
+    caching off (every get loads). `hits` and `misses` count the gets answered from the cache and the gets
+    that waited for a load (for lmw_common.metrics)."""
 
     def __init__(self, ttl_s: float, max_entries: int = 1024, clock: Callable[[], float] = time.monotonic):
         self._ttl_s = ttl_s
@@ -24,14 +25,18 @@ class TtlCache(Generic[V]):
         self._clock = clock
         self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._loading: dict[Hashable, asyncio.Future[V]] = {}
+        self.hits = self.misses = 0
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
         if self._ttl_s <= 0:
+            self.misses += 1
             return await load()
         entry = self._entries.get(key)
         if entry is not None and entry[0] > self._clock():
             self._entries.move_to_end(key)
+            self.hits += 1
             return entry[1]
+        self.misses += 1
         loading = self._loading.get(key)
         if loading is None:
             loading = self._loading[key] = asyncio.ensure_future(load())
@@ -54,6 +59,9 @@ class TtlCache(Generic[V]):
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+
+    def entry_count(self) -> int:
+        return len(self._entries)
 
     def peek(self, key: Hashable) -> V | None:
         """The value kept for `key`, or None (nothing is loaded)."""

@@ -45,6 +45,7 @@ async def compose(settings: OrchestratorSettings, runtime: Runtime) -> AsyncIter
         await migrate(settings)
     async with AsyncExitStack() as stack:
         postgres = Database(settings.database_url)
+        runtime.metrics.watch_pools(postgres.pools())
         stack.push_async_callback(postgres.dispose)
         mongo = create_mongo_client(settings.mongo_url, "orchestrator_svc")
         stack.push_async_callback(mongo.close)
@@ -62,15 +63,12 @@ async def compose(settings: OrchestratorSettings, runtime: Runtime) -> AsyncIter
 
         tutor_log = TutorStore(db)
         await tutor_log.ensure_indexes()
-        sme = SmeClient(
-            channel(settings.sme_target),
-            GuardedDependency(
-                "sme_svc",
-                fail_max=settings.sme_breaker_fail_max,
-                reset_timeout_s=settings.sme_breaker_reset_timeout_s,
-            ),
-            settings.sme_timeout_s,
+        breaker = GuardedDependency(
+            "sme_svc",
+            fail_max=settings.sme_breaker_fail_max,
+            reset_timeout_s=settings.sme_breaker_reset_timeout_s,
         )
+        sme = SmeClient(channel(settings.sme_target), breaker, settings.sme_timeout_s)
         repo, preferences = OrchestratorRepository(postgres), PreferenceStore(db)
         learners = LearnerClient(channel(settings.learner_target))
         instructors = InstructorClient(channel(settings.instructor_target), settings.course_cache_ttl_s)
@@ -91,6 +89,7 @@ async def compose(settings: OrchestratorSettings, runtime: Runtime) -> AsyncIter
             poll_s=settings.generation_poll_s,
             # A waiter gives up after a whole generation plus a lease (its holder died) have passed.
             wait_timeout_s=settings.sme_timeout_s + settings.generation_lease_s + 5,
+            metrics=runtime.metrics,
         )
         stack.push_async_callback(flight.close)
         rules = MasteryRules(
@@ -131,6 +130,8 @@ async def compose(settings: OrchestratorSettings, runtime: Runtime) -> AsyncIter
             standing=Standing(access, instructors, instructors, learner_cache, repo, tutor_log, rules),
         )
         stack.push_async_callback(app.close)  # first out: before the flight, databases and channels close
+        runtime.metrics.watch_breakers([breaker])
+        runtime.metrics.watch_caches({**learner_cache.caches(), **instructors.caches(), **contents.caches()})
         yield app
 
 

@@ -58,7 +58,8 @@ async def fuzz(args: argparse.Namespace) -> dict:
     if unknown:
         raise SystemExit(f"unknown services: {sorted(unknown)}")
     seed = args.seed if args.seed is not None else random.randrange(2**31)
-    common = LmwSettings(env="dev", jwt_secret=dev_secret(), log_level="ERROR")
+    # metrics_port=0: the four services share this process, each serves /metrics on a free port.
+    common = LmwSettings(env="dev", jwt_secret=dev_secret(), log_level="ERROR", metrics_port=0)
     tokens = TokenService(common.signing_secret(), common.jwt_issuer, common.jwt_audience)
 
     with tempfile.TemporaryDirectory(prefix="lmw-fuzz-") as tmp:

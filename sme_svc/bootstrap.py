@@ -20,6 +20,7 @@ from sme_svc.app import SmeApp
 from sme_svc.app.documents import Documents
 from sme_svc.app.generation import Generation
 from sme_svc.app.ingestion import IngestionRunner
+from sme_svc.app.metrics import SmeMetrics
 from sme_svc.app.retrieval import Search
 from sme_svc.config import SmeSettings
 from sme_svc.generation.factory import create_generator
@@ -64,6 +65,7 @@ async def compose(settings: SmeSettings, runtime: Runtime) -> AsyncIterator[SmeA
         timeout_s=runtime.common.call_timeout_s,
         max_in_flight=runtime.common.max_in_flight_per_channel,
     )
+    metrics = SmeMetrics(runtime.metrics)
     runner = IngestionRunner(
         jobs,
         CourseFiles(channel, settings.max_file_bytes),
@@ -71,18 +73,20 @@ async def compose(settings: SmeSettings, runtime: Runtime) -> AsyncIterator[SmeA
         settings.max_concurrent_jobs,
         settings.job_stale_after_s,
         settings.job_max_resumes,
+        metrics,
     )
     retriever = Retriever(
         chunks, embedder, settings.index_dir, settings.max_loaded_courses, settings.hnsw_threshold
     )
     generator = _generator(settings, embedder)
-    search = Search(retriever)
+    runtime.metrics.watch_caches(retriever.caches())
+    search = Search(retriever, metrics)
     runner.start()
     try:
         yield SmeApp(
             documents=Documents(runner, jobs, chunks, retriever),
             search=search,
-            generation=Generation(search, generator, embedder, settings.max_concurrent_generations),
+            generation=Generation(search, generator, embedder, settings.max_concurrent_generations, metrics),
         )
     finally:
         await runner.close()

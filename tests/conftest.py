@@ -19,6 +19,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Every process a test starts (in-process services and BFFs, subprocesses) serves /metrics on a free port:
+# several share this process and machine, beside other test runs.
+os.environ["LMW_METRICS_PORT"] = "0"
 pytest.register_assert_rewrite("devkit")  # its helpers assert: show their values on failure
 
 from devkit.databases import MongoWire, Postgres, scratch_dir  # noqa: E402

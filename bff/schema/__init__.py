@@ -6,6 +6,7 @@ import strawberry
 
 from bff.config import BffSettings
 from bff.errors import QuietSchema
+from bff.metrics import GraphQLMetrics
 from bff.schema.extensions import build_extensions
 from bff.schema.mutations import Mutation
 from bff.schema.queries import Query
@@ -13,14 +14,16 @@ from bff.schema.subscriptions import Subscription
 from bff.schema.types import Instructor, Learner
 
 
-def build_schema(settings: BffSettings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: BffSettings | None = None, metrics: GraphQLMetrics | None = None
+) -> strawberry.Schema:
     settings = settings or BffSettings()
     return QuietSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Learner, Instructor],
-        extensions=build_extensions(settings),
+        extensions=build_extensions(settings, metrics),
     )
 
 

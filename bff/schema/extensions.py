@@ -1,7 +1,9 @@
-"""Schema extensions: per-operation request scope and the query limits (depth, aliases, tokens, cost)."""
+"""Schema extensions: per-operation request scope, the query limits (depth, aliases, tokens, cost) and the
+operation metrics."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from graphql import (
@@ -27,7 +29,9 @@ from strawberry.extensions import (
 from bff.clients import current_token
 from bff.config import BffSettings
 from bff.loaders import Loaders, set_loaders
+from bff.metrics import GraphQLMetrics, outcome
 from bff.schema.pagination import MAX_FIRST
+from lmw_common import telemetry
 from lmw_common.logs import new_request_id, request_id_var
 
 
@@ -35,12 +39,15 @@ class OperationSetup(SchemaExtension):
     """Everything the BFF does before an operation, in one extension (Strawberry's hook machinery costs per
     extension and per request): puts the caller's token, fresh DataLoaders and (for websocket operations) a
     request id into the contextvars the gRPC channels and loaders read, bounds the tokens the parser reads,
-    and adds the query-limit rules. Runs in the operation's own task: an HTTP request, or one operation of a
-    websocket connection."""
+    and adds the query-limit rules; then counts and times the operation. Runs in the operation's own task:
+    an HTTP request, or one operation of a websocket connection."""
 
-    def __init__(self, max_tokens: int, rules: tuple[type[ValidationRule], ...]) -> None:
+    def __init__(
+        self, max_tokens: int, rules: tuple[type[ValidationRule], ...], metrics: GraphQLMetrics
+    ) -> None:
         self.max_tokens = max_tokens
         self.rules = rules
+        self.metrics = metrics
 
     def on_operation(self) -> Iterator[None]:
         execution = self.execution_context
@@ -51,7 +58,24 @@ class OperationSetup(SchemaExtension):
             request_id_var.set(new_request_id())
         execution.parse_options["max_tokens"] = self.max_tokens
         execution.validation_rules = (*execution.validation_rules, *self.rules)
+        started = time.perf_counter()
         yield
+        self._observe(time.perf_counter() - started)
+
+    def _observe(self, seconds: float) -> None:
+        execution = self.execution_context
+        valid = execution.graphql_document is not None and not execution.pre_execution_errors
+        kind = "invalid"
+        if valid:
+            try:
+                kind = execution.operation_type.value
+            except Exception:  # no operation of that name in the document
+                valid = False
+        result = execution.result
+        errors = execution.pre_execution_errors or (result.errors if result is not None else None)
+        name = self.metrics.operation_label(execution.operation_name, valid)
+        self.metrics.observe(name, kind, outcome(errors), seconds)
+        telemetry.set_attribute("graphql.operation.name", name)
 
 
 def _is_introspection(name: str) -> bool:
@@ -119,13 +143,14 @@ def _multiplier(field: FieldNode) -> int:
     return 1
 
 
-def build_extensions(settings: BffSettings) -> list:
+def build_extensions(settings: BffSettings, metrics: GraphQLMetrics | None = None) -> list:
     """Extension factories in order. The rule classes are built once, so the validation cache (keyed by the
     rules) hits across requests. Errors are finished by `bff.errors.QuietSchema.process_errors`."""
+    metrics = metrics or GraphQLMetrics()
     rules = (
         *QueryDepthLimiter(settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(settings.max_aliases).validation_rules,
         cost_rule(settings.max_query_cost),
     )
     max_tokens = settings.max_tokens
-    return [lambda: OperationSetup(max_tokens, rules), ParserCache, ValidationCache]
+    return [lambda: OperationSetup(max_tokens, rules, metrics), ParserCache, ValidationCache]

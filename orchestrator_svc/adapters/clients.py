@@ -129,6 +129,10 @@ class InstructorClient:
         self._courses: TtlCache[Course] = TtlCache(course_ttl_s)
         self._shown_objectives: TtlCache[dict[str, ModuleObjectives]] = TtlCache(course_ttl_s)
 
+    def caches(self) -> dict[str, TtlCache]:
+        """Its caches by name (for lmw_common.metrics)."""
+        return {"courses": self._courses, "shown_objectives": self._shown_objectives}
+
     async def course(self, course_id: str) -> Course:
         """The course and its modules, as instructor_svc said at most `course_ttl_s` seconds ago."""
         return await self._courses.get(course_id, lambda: self._fetch_course(course_id))

@@ -45,6 +45,15 @@ class LearnerCache:
         self._mastery: TtlCache[dict[str, Mastery]] = TtlCache(ttl_s, max_entries)
         self._caches = (self._progress, self._prefs, self._results, self._mastery)
 
+    def caches(self) -> dict[str, TtlCache]:
+        """Its caches by name (for lmw_common.metrics)."""
+        return {
+            "learner_progress": self._progress,
+            "learner_preferences": self._prefs,
+            "learner_results": self._results,
+            "learner_mastery": self._mastery,
+        }
+
     async def progress(
         self, learner_id: str, course_id: str, *, fresh: bool = False
     ) -> CourseProgress | None:

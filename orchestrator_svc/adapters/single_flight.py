@@ -17,6 +17,9 @@ whichever replica it runs on, calls `produce` while the others wait for its resu
 
 Within one process, callers of the same key share one task (no need to poll the database from each), and
 that task is shielded: a caller that goes away does not cancel a generation others are waiting for.
+
+Metrics (lmw_common.metrics): the waits for a generation run by another caller of this process or by
+another replica, and how long the former waited.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lmw_common.errors import DomainError, Internal, Unavailable, error_for
+from lmw_common.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +125,17 @@ class SingleFlight(Generic[T]):
         poll_s: float = 0.15,
         wait_timeout_s: float = 300.0,
         holder_prefix: str = "",
+        metrics: Metrics | None = None,
     ) -> None:
+        metrics = metrics or Metrics()
+        self._waits = metrics.counter(
+            "lmw_single_flight_waits",
+            "Requests that waited for a generation another caller runs (in this process or another replica)",
+            ["holder"],
+        )
+        self._wait_seconds = metrics.histogram(
+            "lmw_single_flight_wait_duration_seconds", "Time a request of this process waited for another's"
+        )
         self._sessions = sessions
         self._lease_s = lease_s
         self._poll_s = poll_s
@@ -141,7 +155,10 @@ class SingleFlight(Generic[T]):
             task = asyncio.create_task(self._run(key, lookup, produce), name=f"single-flight {key}")
             self._inflight[key] = task
             task.add_done_callback(lambda t: self._forget(key, t))
-        return await asyncio.shield(task)
+            return await asyncio.shield(task)
+        self._waits.labels("process").inc()
+        with self._wait_seconds.time():
+            return await asyncio.shield(task)
 
     def _forget(self, key: str, task: asyncio.Task) -> None:
         if self._inflight.get(key) is task:
@@ -180,6 +197,8 @@ class SingleFlight(Generic[T]):
                 if claim is not None and claim.state == "running":
                     log.warning("generation lease expired, taking over", extra={"fields": {"key": key}})
             else:
+                if may_claim:  # once per wait
+                    self._waits.labels("replica").inc()
                 may_claim = False
             if time.monotonic() > deadline:
                 raise Unavailable("timed out waiting for a generation in progress", "GENERATION_TIMEOUT")

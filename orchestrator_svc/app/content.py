@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from lmw_common import telemetry
 from lmw_common import validation as v
 from lmw_common.auth import Principal, require_role
 from lmw_common.citations import Citation
@@ -173,9 +174,14 @@ class ModuleContents:
         lookup = partial(self._store.current_content, learner_id, module.id, digest)
         produce = partial(self._generate, learner_id, course, module, preferences, digest, emit)
         key = f"content:{learner_id}:{module.id}:{digest[:32]}"
-        return await self._kept.get(
-            (learner_id, module.id, digest), partial(self._flight.run, key, lookup, produce)
-        )
+        with telemetry.span("orchestrator.module_content"):
+            return await self._kept.get(
+                (learner_id, module.id, digest), partial(self._flight.run, key, lookup, produce)
+            )
+
+    def caches(self) -> dict[str, TtlCache]:
+        """Its caches by name (for lmw_common.metrics)."""
+        return {"module_content": self._kept}
 
     async def _open(
         self, caller: Principal, course_id: str, module_id: str

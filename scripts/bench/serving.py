@@ -22,6 +22,9 @@ at most). Then isolation, in as many rounds: cached `moduleContent` idle, and ag
 forces content generation for other learners (preferences changed, then read: a cache miss that goes through
 sme_svc); the p99 ratio is printed. `--json FILE` writes every figure, every round's too, as one JSON object.
 Figures on a shared machine are noisy: compare the ratios of one run, and look at the load average printed.
+
+`--telemetry` measures the cost of telemetry instead (scripts/bench/serving_telemetry.py): the same mesh with
+no telemetry, with tracing off (the default) and with tracing on at a sampler ratio of 0.1, as ratios.
 """
 
 from __future__ import annotations
@@ -987,6 +990,20 @@ def hold(path: str, mesh: Launcher, prepared: Prepared) -> None:
             time.sleep(3600)  # the launcher restarts a crashed service and says so
 
 
+def telemetry_overhead(args: argparse.Namespace) -> int:
+    from scripts.bench.serving_telemetry import run
+
+    scratch = Path(tempfile.mkdtemp(prefix="lmw-serving-telemetry-"))
+    try:
+        queries = {"content": Q_CONTENT, "dashboard": Q_DASHBOARD}
+        figures = run(args, prepare, queries, scratch / "mesh", CpuMeter)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", metavar="FILE", help="write the figures as one JSON object")
@@ -1008,6 +1025,11 @@ def main() -> int:
     )
     parser.add_argument("--skip-isolation", action="store_true")
     parser.add_argument(
+        "--telemetry",
+        action="store_true",
+        help="measure no telemetry vs. tracing off vs. tracing on at ratio 0.1 (serving_telemetry.py)",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", help="LMW_LOG_LEVEL of the mesh (default INFO, as in production)"
     )
     parser.add_argument(
@@ -1020,6 +1042,8 @@ def main() -> int:
         "Ctrl-C, measuring nothing (for profiling by hand)",
     )
     args = parser.parse_args()
+    if args.telemetry:
+        return telemetry_overhead(args)
 
     http_tool = require_tools(find_tools(), args.tool)
     signal.signal(

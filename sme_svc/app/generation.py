@@ -4,14 +4,18 @@ written from passages retrieved from the course's materials and citing them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from lmw_common import telemetry
 from lmw_common import validation as v
 from lmw_common.errors import FailedPrecondition, InvalidArgument, Unavailable
 from lmw_common.preferences import Preferences
+from sme_svc.app.metrics import SmeMetrics
 from sme_svc.app.retrieval import MAX_QUERY, Search
 from sme_svc.domain import Chunk, Generated, ModelInfo, Objective, QuizItem
 from sme_svc.generation import contextualize_question
@@ -50,13 +54,20 @@ class EmbeddingModel(Protocol):
 
 class Generation:
     def __init__(
-        self, search: Search, generator: Generator, embedder: EmbeddingModel, max_generations: int
+        self,
+        search: Search,
+        generator: Generator,
+        embedder: EmbeddingModel,
+        max_generations: int,
+        metrics: SmeMetrics | None = None,
     ) -> None:
         self._search = search
         self._generator = generator
         self._embedder = embedder
         self._slots = asyncio.Semaphore(max_generations)
         self._requests: Counter[str] = Counter()
+        self._metrics = metrics or SmeMetrics()
+        self._backend = str(generator.info().get("backend", "")) or "unknown"
 
     async def objectives(
         self,
@@ -77,7 +88,7 @@ class Generation:
         chunks = [
             h.chunk for h in await self._search.grounding(course_id, query, OBJECTIVE_PASSAGES, module_id)
         ]
-        async with self._generating("GenerateLearningObjectives"):
+        async with self._generating("GenerateLearningObjectives", "objectives"):
             drafts = await _guarded_call(self._generator.objectives(title, description, chunks, count, avoid))
         return Cited(drafts, {c.id: c for c in chunks})
 
@@ -104,7 +115,7 @@ class Generation:
         if recap:
             hits += await self._search.grounding(course_id, " ".join(o.text for o in recap), 4)
         chunks = list({h.chunk.id: h.chunk for h in hits}.values())
-        async with self._generating("GenerateModuleContent"):
+        async with self._generating("GenerateModuleContent", "content"):
             stream = self._generator.content(title, description, objectives, chunks, prefs, recap)
             async for item in _guarded(stream):
                 yield Cited(item, {c.id: c for c in chunks}) if isinstance(item, Generated) else item
@@ -134,7 +145,7 @@ class Generation:
         own = {c.id for chunks in by_objective.values() for c in chunks}
         nearby = await self._search.passages(course_id, title, VOCABULARY_PASSAGES)
         vocabulary = [h.chunk for h in nearby if h.chunk.id not in own]  # distractors from the same course
-        async with self._generating("GenerateQuiz"):
+        async with self._generating("GenerateQuiz", "quiz"):
             items: list[QuizItem] = await _guarded_call(
                 self._generator.quiz(
                     title, objectives, by_objective, count, list(focus), seed, seen, vocabulary
@@ -163,7 +174,7 @@ class Generation:
         if module_id:
             own = await self._search.passages(course_id, query, TUTOR_PASSAGES, module_id)
             hits = list({h.chunk.id: h for h in [*own, *hits]}.values())
-        async with self._generating("Answer"):
+        async with self._generating("Answer", "answer"):
             async for item in _guarded(self._generator.answer(question, history, hits, protected)):
                 yield (
                     Cited(item, {h.chunk.id: h.chunk for h in hits}) if isinstance(item, Generated) else item
@@ -183,9 +194,22 @@ class Generation:
             request_counts=dict(self._requests),
         )
 
-    def _generating(self, rpc: str) -> asyncio.Semaphore:
+    @contextlib.asynccontextmanager
+    async def _generating(self, rpc: str, kind: str) -> AsyncIterator[None]:
+        """A generator slot, held while the block generates; timed and traced by backend and kind. (The span
+        is not made current: a stream's block spans its consumer's yields.)"""
         self._requests[rpc] += 1
-        return self._slots
+        with self._metrics.generation_waiting.track_inprogress():
+            await self._slots.acquire()
+        started = time.perf_counter()
+        attributes = {"lmw.generator.backend": self._backend, "lmw.generation.kind": kind}
+        try:
+            with telemetry.span("sme.generate", current=False, **attributes):
+                yield
+        finally:
+            self._slots.release()
+            seconds = time.perf_counter() - started
+            self._metrics.generation_seconds.labels(self._backend, kind).observe(seconds)
 
 
 def _bounded_count(count: int, default: int, maximum: int) -> int:

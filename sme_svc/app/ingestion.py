@@ -12,12 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Protocol
 
+from lmw_common import telemetry
 from lmw_common.errors import DomainError
 from lmw_common.jobs import JOB_KIND_INGEST, JobState
+from sme_svc.app.metrics import SmeMetrics
 from sme_svc.domain import ChunkedFile, DocumentItem, IngestJob
 
 log = logging.getLogger(__name__)
@@ -78,7 +82,9 @@ class IngestionRunner:
         max_concurrent_jobs: int,
         stale_after_s: float,
         max_resumes: int,
+        metrics: SmeMetrics | None = None,
     ) -> None:
+        self._metrics = metrics or SmeMetrics()
         self._jobs = jobs
         self._files = files
         self._indexer = indexer
@@ -125,22 +131,48 @@ class IngestionRunner:
     async def _run(self, job: IngestJob) -> None:
         # Heartbeat from the claim on, also while waiting for a slot, so no one takes the job over meanwhile.
         beat = asyncio.create_task(self._heartbeat(job.id))
-        async with self._slots:
+        try:
+            with self._metrics.ingestion_queued.track_inprogress():
+                await self._slots.acquire()
             try:
-                if job.resumes > self._max_resumes:
-                    await self._finish(
-                        job, JobState.FAILED, f"interrupted {job.resumes} times; upload the files again"
-                    )
-                    return
-                await self._ingest_items(job)
-                await self._finish(job, *self._outcome(job))
-            except asyncio.CancelledError:
-                raise  # shutdown: the heartbeat stops and a live replica resumes the job
-            except Exception as exc:  # a bug must not leave the job RUNNING forever
-                log.exception("ingestion job %s crashed", job.id)
-                await self._finish(job, JobState.FAILED, f"internal error: {type(exc).__name__}")
+                with (
+                    self._running(job),
+                    telemetry.span("sme.ingest", **{"lmw.ingestion.files": len(job.items)}),
+                ):
+                    await self._run_claimed(job)
             finally:
-                beat.cancel()
+                self._slots.release()
+        finally:
+            beat.cancel()
+
+    async def _run_claimed(self, job: IngestJob) -> None:
+        try:
+            if job.resumes > self._max_resumes:
+                await self._finish(
+                    job, JobState.FAILED, f"interrupted {job.resumes} times; upload the files again"
+                )
+                return
+            await self._ingest_items(job)
+            await self._finish(job, *self._outcome(job))
+        except asyncio.CancelledError:
+            raise  # shutdown: the heartbeat stops and a live replica resumes the job
+        except Exception as exc:  # a bug must not leave the job RUNNING forever
+            log.exception("ingestion job %s crashed", job.id)
+            await self._finish(job, JobState.FAILED, f"internal error: {type(exc).__name__}")
+
+    @contextlib.contextmanager
+    def _running(self, job: IngestJob) -> Iterator[None]:
+        """Counts the job as running, then by the state it ended in (none when interrupted), and times it."""
+        metrics = self._metrics
+        started = time.perf_counter()
+        try:
+            with metrics.ingestion_running.track_inprogress():
+                yield
+        finally:
+            if job.state.terminal:
+                state = job.state.name.lower()
+                metrics.ingestion_jobs.labels(state).inc()
+                metrics.ingestion_seconds.labels(state).observe(time.perf_counter() - started)
 
     async def _ingest_items(self, job: IngestJob) -> None:
         """Index the job's unfinished files in order, preparing the next ones while the current one embeds."""
@@ -177,7 +209,10 @@ class IngestionRunner:
         try:
             if isinstance(prepared, Exception):
                 raise prepared
-            item.chunk_count = await self._indexer.embed_and_store(prepared)
+            started = time.perf_counter()
+            with telemetry.span("sme.embed", **{"lmw.ingestion.chunks": len(prepared.chunks)}):
+                item.chunk_count = await self._indexer.embed_and_store(prepared)
+            self._metrics.embedding_seconds.observe(time.perf_counter() - started)
             item.state, item.message = JobState.SUCCEEDED, f"{item.chunk_count} chunks indexed"
         except (DomainError, ValueError) as exc:  # a bad file fails alone, with its reason
             item.state, item.message = JobState.FAILED, _reason(exc)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
+from lmw_common import telemetry
 from lmw_common import validation as v
 from lmw_common.errors import FailedPrecondition, InvalidArgument
+from sme_svc.app.metrics import SmeMetrics
 from sme_svc.domain import Hit, Method
 
 MAX_QUERY = 2_000
@@ -31,8 +34,9 @@ class CourseRetriever(Protocol):
 
 
 class Search:
-    def __init__(self, retriever: CourseRetriever) -> None:
+    def __init__(self, retriever: CourseRetriever, metrics: SmeMetrics | None = None) -> None:
         self._retriever = retriever
+        self._metrics = metrics or SmeMetrics()
 
     async def retrieve(
         self,
@@ -48,17 +52,27 @@ class Search:
         if not 0 <= k <= MAX_K:
             raise InvalidArgument(f"k must be between 1 and {MAX_K}", "INVALID_K", field="k")
         ids = [v.identifier(f, "file_id") for f in v.bounded_list(file_ids, "file_ids", MAX_FILE_IDS)]
-        module_id = _module(module_id)
-        return await self._retriever.retrieve(
-            course_id, query, k or DEFAULT_K, ids or None, method, module_id
-        )
+        return await self._retrieve(course_id, query, k or DEFAULT_K, ids or None, method, _module(module_id))
 
     async def passages(self, course_id: str, query: str, k: int, module_id: str | None = None) -> list[Hit]:
         """The `k` passages most relevant to `query` (hybrid search; the module's files first when given);
         may be none."""
-        return await self._retriever.retrieve(
-            course_id, query[:MAX_QUERY], k, None, Method.HYBRID, _module(module_id)
-        )
+        return await self._retrieve(course_id, query[:MAX_QUERY], k, None, Method.HYBRID, _module(module_id))
+
+    async def _retrieve(
+        self,
+        course_id: str,
+        query: str,
+        k: int,
+        file_ids: Sequence[str] | None,
+        method: Method,
+        module_id: str | None,
+    ) -> list[Hit]:
+        started = time.perf_counter()
+        with telemetry.span("sme.retrieve", **{"lmw.retrieval.method": method.value, "lmw.retrieval.k": k}):
+            hits = await self._retriever.retrieve(course_id, query, k, file_ids, method, module_id)
+        self._metrics.retrieval_seconds.labels(method.value).observe(time.perf_counter() - started)
+        return hits
 
     async def grounding(self, course_id: str, query: str, k: int, module_id: str | None = None) -> list[Hit]:
         """What a generation for a module is grounded in: the module's own files and the course-wide ones,

@@ -108,11 +108,19 @@ class Retriever:
         self._mmr_lambda = mmr_lambda
         self._loaded: OrderedDict[str, LoadedCourse] = OrderedDict()
         self._loading: dict[str, asyncio.Task[LoadedCourse]] = {}
+        self.hits = self.misses = 0  # of the loaded courses (lmw_common.metrics)
 
     @property
     def loaded_course_ids(self) -> list[str]:
         """Courses held in memory, least recently used first."""
         return list(self._loaded)
+
+    def entry_count(self) -> int:
+        return len(self._loaded)
+
+    def caches(self) -> dict[str, Retriever]:
+        """Its caches by name (for lmw_common.metrics): the courses loaded in memory."""
+        return {"loaded_courses": self}
 
     async def retrieve(
         self,
@@ -146,7 +154,9 @@ class Retriever:
         cached = self._loaded.get(course_id)
         if cached is not None and cached.version == version:
             self._loaded.move_to_end(course_id)
+            self.hits += 1
             return cached
+        self.misses += 1
         return await self._load_once(course_id)
 
     async def forget(self, course_id: str) -> None:

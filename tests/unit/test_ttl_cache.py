@@ -143,3 +143,14 @@ async def test_a_load_under_way_when_its_key_is_invalidated_is_not_kept():
     assert await after == "value 2"
     assert await cache.get("a", load) == "value 2"
     assert calls == 2
+
+
+async def test_hits_and_misses_count_the_gets_answered_from_the_cache_and_those_that_loaded():
+    clock, load = Clock(), Loader()
+    cache = TtlCache(5.0, clock=clock)
+    await cache.get("c1", load)
+    await cache.get("c1", load)
+    await cache.get("c2", load)
+    clock.now += 6
+    await cache.get("c1", load)
+    assert (cache.hits, cache.misses, cache.entry_count()) == (1, 3, 2)
