@@ -90,6 +90,7 @@ KNOWN_KEYS: dict[str, dict[str, Any]] = {
     },
     "port": TYPES["port"],
     "annotations": _STRING_MAP,
+    "labels": _STRING_MAP,
     "podAnnotations": _STRING_MAP,
     "nodeSelector": _STRING_MAP,
     "affinity": _K8S_OBJECT,
@@ -273,6 +274,9 @@ def validate(docs: list[dict[str, Any]]) -> list[str]:
 
     errors = []
     for doc in docs:
+        if doc.get("kind") == "ServiceMonitor":
+            errors += _service_monitor_problems(doc)
+            continue
         try:
             kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
         except (
@@ -283,6 +287,21 @@ def validate(docs: list[dict[str, Any]]) -> list[str]:
             ident = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
             errors.append(f"{ident}: {getattr(exc, 'message', exc)}")
     return errors
+
+
+def _service_monitor_problems(doc: dict[str, Any]) -> list[str]:
+    """kubernetes-validate knows no CRDs: the fields of a ServiceMonitor (Prometheus Operator) the chart uses."""
+    ident = f"ServiceMonitor/{doc.get('metadata', {}).get('name')}"
+    spec = doc.get("spec") or {}
+    problems = []
+    if doc.get("apiVersion") != "monitoring.coreos.com/v1":
+        problems.append(f"{ident}: apiVersion must be monitoring.coreos.com/v1")
+    if not (spec.get("selector") or {}).get("matchLabels"):
+        problems.append(f"{ident}: spec.selector.matchLabels is empty")
+    endpoints = spec.get("endpoints") or []
+    if not endpoints or not all(e.get("port") and str(e.get("path", "/")).startswith("/") for e in endpoints):
+        problems.append(f"{ident}: every endpoint needs a named port and an absolute path")
+    return problems
 
 
 # ------------------------------------------------------------------------------------- plain manifests

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +15,11 @@ helm_python = pytest.importorskip(
     "helm_python", reason="helm-python-sdk is not installed (pip install helm-python-sdk==0.2.2)"
 )
 
-SCENARIOS = ["default", "gpu", "external-db", "ingress", "incluster-db"]
+SCENARIOS = ["default", "gpu", "external-db", "ingress", "incluster-db", "observability"]
 STATELESS = {"learner", "instructor", "orchestrator", "bff"}
 SERVICES = ["learner", "instructor", "orchestrator", "sme", "bff"]
+METRICS_PORT = 9464
+MONITORING = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
 WEAK = {"", "changeme", "change-me", "password", "secret", "admin", "postgres", "root", "mongo", "test"}
 
 
@@ -57,7 +61,10 @@ def test_grpc_services_use_native_grpc_probes_and_bff_http(rendered, kh, scenari
     docs = rendered[scenario]
     for component, port in kh.GRPC_PORTS.items():
         container = kh.pod_spec(kh.find(docs, "Deployment", component))["containers"][0]
-        assert container["ports"] == [{"name": "grpc", "containerPort": port, "protocol": "TCP"}]
+        assert container["ports"] == [
+            {"name": "grpc", "containerPort": port, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"},
+        ]
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             assert container[probe]["grpc"] == {"port": port}, (component, probe)
         service = kh.find(docs, "Service", component)
@@ -135,7 +142,8 @@ def test_bff_ingress_is_limited_to_the_ingress_controller_when_asked(rendered, s
         {
             "from": scenario_values["ingress"]["networkPolicy"]["bffIngressFrom"],
             "ports": [{"port": 8000, "protocol": "TCP"}],
-        }
+        },
+        {"from": MONITORING, "ports": [{"port": METRICS_PORT, "protocol": "TCP"}]},
     ]
     ingress = next(d for d in docs if d["kind"] == "Ingress")
     assert ingress["spec"]["tls"] == [{"secretName": "learn-example-com-tls", "hosts": ["learn.example.com"]}]
@@ -356,3 +364,80 @@ def test_rendered_documents_are_valid_kubernetes_1_30(rendered):
     # Most documents are the same in every scenario: validate each distinct one once.
     unique = {json.dumps(doc, sort_keys=True): doc for docs in rendered.values() for doc in docs}
     assert chart.validate(list(unique.values())) == []
+
+
+# ------------------------------------------------------------------------------------------- observability
+
+
+def policy_of(docs: list[dict], component: str) -> dict:
+    return next(
+        d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"].endswith(f"-{component}")
+    )
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_workload_serves_metrics_that_only_the_monitoring_namespace_may_scrape(rendered, kh, scenario):
+    docs = rendered[scenario]
+    for component in SERVICES:
+        deployment = kh.find(docs, "Deployment", component)
+        container = kh.pod_spec(deployment)["containers"][0]
+        assert {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"} in container["ports"]
+        env = kh.env_of(container)
+        assert (env["LMW_METRICS_ENABLED"], env["LMW_METRICS_PORT"]) == ("true", str(METRICS_PORT)), component
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/port"] == str(METRICS_PORT), component
+        service = kh.find(docs, "Service", component)
+        assert {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics"}.items() <= next(
+            p for p in service["spec"]["ports"] if p["name"] == "metrics"
+        ).items()
+        scrape = [
+            r for r in policy_of(docs, component)["spec"]["ingress"] if r["ports"][0]["port"] == METRICS_PORT
+        ]
+        assert [r.get("from") for r in scrape] == [MONITORING], component
+
+
+def test_without_monitoring_asked_for_there_is_no_service_monitor_dashboard_nor_tracing(rendered, kh):
+    docs = rendered["default"]
+    assert not [d for d in docs if d["kind"] == "ServiceMonitor"]
+    assert not [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard")]
+    for component in SERVICES:
+        env = kh.env_of(kh.pod_spec(kh.find(docs, "Deployment", component))["containers"][0])
+        assert not [name for name in env if name.startswith("OTEL_")], component
+
+
+def test_with_monitoring_each_workload_has_a_service_monitor_and_sends_spans_only_to_the_collector(
+    rendered, scenario_values, kh
+):
+    docs = rendered["observability"]
+    tracing = scenario_values["observability"]["tracing"]
+    for component in SERVICES:
+        monitor = kh.find(docs, "ServiceMonitor", component)
+        service = kh.find(docs, "Service", component)
+        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+        assert [e["port"] for e in monitor["spec"]["endpoints"]] == ["metrics"]
+        env = kh.env_of(kh.pod_spec(kh.find(docs, "Deployment", component))["containers"][0])
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == tracing["otlpEndpoint"]
+        assert (env["OTEL_TRACES_SAMPLER"], env["OTEL_TRACES_SAMPLER_ARG"]) == (
+            "parentbased_traceidratio",
+            "0.25",
+        )
+        otlp = [r for r in policy_of(docs, component)["spec"]["egress"] if r["ports"][0]["port"] == 4317]
+        assert [r.get("to") for r in otlp] == [MONITORING], component
+
+
+def test_the_dashboard_is_json_about_metrics_the_services_define(rendered):
+    (config_map,) = [d for d in rendered["observability"] if d["metadata"]["name"].endswith("-dashboard")]
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dashboard = json.loads(config_map["data"]["learning-middleware.json"])
+    expressions = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+    used = {re.sub(r"_(total|bucket)$", "", name) for e in expressions for name in re.findall(r"lmw_\w+", e)}
+    root = Path(__file__).resolve().parents[2]
+    sources = " ".join(
+        p.read_text() for p in root.glob("*/**/*.py") if not {".venv", ".venv-k8s"} & set(p.parts)
+    )
+    defined = set(re.findall(r'"(lmw_[a-z_]+)"', sources))
+    assert used and used <= defined, sorted(used - defined)
+    titles = " ".join(p["title"] for p in dashboard["panels"]).casefold()
+    for topic in ("rpc", "latency", "errors", "cache hit ratio", "generation", "jobs"):
+        assert topic in titles, topic

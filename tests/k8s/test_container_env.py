@@ -28,7 +28,13 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "bff": BffSettings,
 }
 # Read by libraries inside the images, not by our settings classes.
-LIBRARY_VARIABLES = {"HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "VLLM_NO_USAGE_STATS"}
+LIBRARY_VARIABLES = {"HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "VLLM_NO_USAGE_STATS"} | {
+    # The OpenTelemetry SDK's own settings (lmw_common/telemetry.py turns tracing on when the endpoint is set).
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+}
 OUR_PREFIXES = ("LMW_", *(f"{svc.prefix}_" for svc in topology.SERVICES))
 # Stand-ins for Secret values (by the variable's name), of the form the settings expect.
 SECRET_STANDINS = {"_DATABASE_URL": "postgresql://u@db/x", "_MONGO_URL": "mongodb://db/x", "": "s" * 48}

@@ -1,6 +1,6 @@
 {{/*
 The shape of one service of the mesh: ServiceAccount, Service, Deployment, PodDisruptionBudget and (when
-enabled) a HorizontalPodAutoscaler. gRPC services get native gRPC probes (grpc.health.v1); the BFF passes
+enabled) a HorizontalPodAutoscaler and a ServiceMonitor (its /metrics port). gRPC services get native gRPC probes (grpc.health.v1); the BFF passes
 httpHealthPath and gets httpGet probes instead.
 
 Call with a dict:
@@ -80,6 +80,13 @@ spec:
       targetPort: {{ $portName }}
       protocol: TCP
       appProtocol: {{ ternary "http" "kubernetes.io/h2c" (not (empty .httpHealthPath)) }}
+    {{- if $root.Values.metrics.enabled }}
+    - name: metrics
+      port: {{ $root.Values.metrics.port }}
+      targetPort: metrics
+      protocol: TCP
+      appProtocol: http
+    {{- end }}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -104,7 +111,13 @@ spec:
     metadata:
       labels:
         {{- include "lmw.componentLabels" $ctx | nindent 8 }}
-      {{- with $v.podAnnotations }}
+      {{- $annotations := deepCopy ($v.podAnnotations | default dict) -}}
+      {{- if and $root.Values.metrics.enabled $root.Values.metrics.scrapeAnnotations -}}
+      {{- $_ := set $annotations "prometheus.io/scrape" "true" -}}
+      {{- $_ := set $annotations "prometheus.io/port" ($root.Values.metrics.port | toString) -}}
+      {{- $_ := set $annotations "prometheus.io/path" "/metrics" -}}
+      {{- end }}
+      {{- with $annotations }}
       annotations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
@@ -144,6 +157,11 @@ spec:
             - name: {{ $portName }}
               containerPort: {{ $v.port }}
               protocol: TCP
+            {{- if $root.Values.metrics.enabled }}
+            - name: metrics
+              containerPort: {{ $root.Values.metrics.port }}
+              protocol: TCP
+            {{- end }}
           env:
             {{- include "lmw.commonEnv" $root | nindent 12 }}
             {{- with .env }}
@@ -227,5 +245,26 @@ spec:
         target:
           type: Utilization
           averageUtilization: {{ $v.autoscaling.targetCPUUtilizationPercentage }}
+{{- end }}
+{{- if and $root.Values.metrics.enabled $root.Values.metrics.serviceMonitor.enabled }}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ $name }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "lmw.componentLabels" $ctx | nindent 4 }}
+    {{- with $root.Values.metrics.serviceMonitor.labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "lmw.componentSelectorLabels" $ctx | nindent 6 }}
+  endpoints:
+    - port: metrics
+      path: /metrics
+      interval: {{ $root.Values.metrics.serviceMonitor.interval }}
 {{- end }}
 {{- end -}}

@@ -239,12 +239,29 @@ databases:
 {{- end -}}
 {{- end -}}
 
-{{/* Env shared by every service container: LMW_ENV, LMW_LOG_LEVEL, LMW_JWT_SECRET. */}}
+{{/* Env shared by every service container: LMW_ENV, LMW_LOG_LEVEL, the metrics port, the OTLP exporter
+(only when tracing has an endpoint) and LMW_JWT_SECRET. */}}
 {{- define "lmw.commonEnv" -}}
 - name: LMW_ENV
   value: production
 - name: LMW_LOG_LEVEL
   value: {{ .Values.global.logLevel | quote }}
+- name: LMW_METRICS_ENABLED
+  value: {{ .Values.metrics.enabled | quote }}
+- name: LMW_METRICS_PORT
+  value: {{ .Values.metrics.port | quote }}
+{{- with .Values.tracing }}
+{{- if .otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .otlpEndpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ .otlpProtocol | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: parentbased_traceidratio
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ .samplerRatio | quote }}
+{{- end }}
+{{- end }}
 - name: LMW_JWT_SECRET
   valueFrom:
     secretKeyRef:
