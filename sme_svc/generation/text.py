@@ -66,9 +66,8 @@ class Sentence:
     order: int  # global reading order across the chunks given
     heading: str
     in_list: bool = False
-    in_exercise: bool = (
-        False  # under an exercise label ("**Try it: ...**"): work for the reader, not teaching
-    )
+    # Under an exercise label ("**Try it: ...**"): work for the reader, not teaching.
+    in_exercise: bool = False
 
     @property
     def plain(self) -> str:
