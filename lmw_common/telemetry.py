@@ -9,8 +9,7 @@ interceptors, no instrumentation, and `span()` is a shared no-op context.
 
 What is traced once on: gRPC servers and clients (the maintained aio interceptors; the W3C trace context
 travels in the calls' metadata), SQLAlchemy engines (`trace_engine`) and pymongo commands, the BFF's ASGI app,
-and the
-manual spans of the use cases (`span(...)`). Every span carries the request id (`lmw.request_id`).
+and the manual spans of the use cases (`span(...)`). Every span carries the request id (`lmw.request_id`).
 Tests install a provider of their own with `start_tracing(provider)` (an in-memory exporter) and remove it
 with `stop_tracing()`; servers, channels and engines decide when they are created.
 """
