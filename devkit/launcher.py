@@ -179,6 +179,18 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
+def grpc_serving(target: grpc.Channel | int, timeout_s: float = 5.0) -> bool:
+    """Whether the gRPC server (a channel, or a port on 127.0.0.1) answers its health check SERVING."""
+    if isinstance(target, int):
+        with grpc.insecure_channel(f"127.0.0.1:{target}") as channel:
+            return grpc_serving(channel, timeout_s)
+    try:
+        reply = health_pb2_grpc.HealthStub(target).Check(health_pb2.HealthCheckRequest(), timeout=timeout_s)
+    except grpc.RpcError:
+        return False
+    return reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
 class Launcher:
     """Start, supervise and stop the whole local system. Use as a context manager; `stop()` is idempotent
     and also registered with atexit, so the databases never outlive the launcher."""
@@ -481,13 +493,7 @@ class Launcher:
                     ("grpc.max_reconnect_backoff_ms", 250),
                 ],
             )
-        try:
-            response = health_pb2_grpc.HealthStub(child.channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=1.0
-            )
-        except grpc.RpcError:
-            return False
-        return response.status == health_pb2.HealthCheckResponse.SERVING
+        return grpc_serving(child.channel, timeout_s=1.0)
 
     def check_no_crashes(self) -> None:
         """Raise MeshError describing every unexpected exit so far (restarted or not)."""

@@ -50,12 +50,11 @@ from urllib.parse import parse_qs, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a plain script: make devkit importable
 
-import grpc  # noqa: E402
-from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 
 from devkit import chart  # noqa: E402
 from devkit.databases import MongoWire, Postgres, dev_secret, free_port, mongo_uri_with_db, scratch_dir  # noqa: E402
 from devkit.demo import Demo  # noqa: E402
+from devkit.launcher import grpc_serving  # noqa: E402
 from devkit.logs import Printer  # noqa: E402
 from devkit.topology import SERVICES  # noqa: E402
 
@@ -384,12 +383,7 @@ def ready(http: bool, port: int) -> bool:
                 return response.status == 200
         except OSError:
             return False
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        try:
-            status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
-        except grpc.RpcError:
-            return False
-        return status.status == health_pb2.HealthCheckResponse.SERVING
+    return grpc_serving(port)
 
 
 def check_portal(port: int) -> None:

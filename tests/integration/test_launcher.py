@@ -12,12 +12,10 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from devkit.databases import scratch_dir
-from devkit.launcher import Launcher, free_ports
+from devkit.launcher import Launcher, free_ports, grpc_serving
 from devkit.logs import Printer
 
 pytest.importorskip("sme_svc.bootstrap")
@@ -41,15 +39,6 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def serving(port: int) -> bool:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
-        except grpc.RpcError:
-            return False
-    return reply.status == health_pb2.HealthCheckResponse.SERVING
 
 
 def bff_healthy(mesh: Launcher) -> bool:
@@ -94,7 +83,7 @@ def test_a_killed_service_is_restarted_while_the_others_keep_serving(mesh, outpu
     def sme_is_back() -> bool:
         assert bff_healthy(mesh), "the BFF went down with sme_svc"
         pid = mesh.pids().get("sme")
-        return pid is not None and pid != before["sme"] and serving(mesh.ports["sme"])
+        return pid is not None and pid != before["sme"] and grpc_serving(mesh.ports["sme"])
 
     wait_for(sme_is_back, "sme_svc restarted and SERVING")
     after = mesh.pids()
@@ -109,17 +98,17 @@ def test_a_killed_service_is_restarted_while_the_others_keep_serving(mesh, outpu
 
 
 def test_a_crash_loop_is_given_up_on_and_the_others_keep_running(mesh, output):
-    wait_for(lambda: serving(mesh.ports["sme"]), "sme_svc SERVING")
+    wait_for(lambda: grpc_serving(mesh.ports["sme"]), "sme_svc SERVING")
     crashes = len(mesh.crashes)
     for restart in (1, 2):
         pid = mesh.pids()["learner"]
         os.kill(pid, signal.SIGKILL)
         wait_for(lambda pid=pid: mesh.pids().get("learner") not in (None, pid), f"restart {restart}")
-        wait_for(lambda: serving(mesh.ports["learner"]), f"learner SERVING after restart {restart}")
+        wait_for(lambda: grpc_serving(mesh.ports["learner"]), f"learner SERVING after restart {restart}")
     os.kill(mesh.pids()["learner"], signal.SIGKILL)
     wait_for(lambda: "learner keeps crashing: given up after 2 restarts" in output.getvalue(), "giving up")
     assert "learner" not in mesh.pids()
-    assert serving(mesh.ports["sme"]) and bff_healthy(mesh)
+    assert grpc_serving(mesh.ports["sme"]) and bff_healthy(mesh)
     assert [c.service for c in mesh.crashes[crashes:]] == ["learner"] * 3
 
 
