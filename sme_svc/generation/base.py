@@ -20,8 +20,8 @@ from sme_svc.domain import Chunk, Generated, Hit, Objective, ObjectiveDrafts, Qu
 Encode = Callable[[list[str]], np.ndarray]
 """Sentence encoder: texts -> (n, dim) float32, L2-normalized rows (cosine = dot product)."""
 
-# Bloom's taxonomy action verbs accepted at the start of a learning objective (measurable verbs only).
-ACTION_VERBS = frozenset(
+# Bloom's taxonomy measurable verbs.
+BLOOM_VERBS = frozenset(
     """Access Adapt Add Analyze Annotate Apply Arrange Assess Assign Build Calculate Categorize Choose Classify
     Collect Combine Compare Compose Compute Concatenate Configure Construct Contrast Convert Correct Count Create
     Debug Declare Define Demonstrate Derive Describe Design Determine Develop Diagnose Differentiate Discuss
@@ -31,6 +31,12 @@ ACTION_VERBS = frozenset(
     Outline Perform Plan Plot Predict Print Propose Prove Raise Read Recall Recognize Relate Represent Run
     Search Select Show Simplify Sketch Solve Sort State Store Subtract Summarize Test Trace Translate Use
     Validate Verify Visualize Write""".split()
+)
+# Accepted at the start of a learning objective: Bloom's verbs and the observable actions of practical
+# subjects, which a section heading often names ("Calling a function", "Overloading operators").
+ACTION_VERBS = BLOOM_VERBS | frozenset(
+    """Append Call Check Clean Close Copy Decode Delete Encode Filter Inherit Insert Join Load Merge Overload
+    Override Remove Rename Replace Return Reverse Save Slice Split Transform Update""".split()
 )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sme_svc.domain import Chunk
-from sme_svc.generation.base import ACTION_VERBS, Encode
+from sme_svc.generation.base import BLOOM_VERBS, Encode
 from sme_svc.generation.text import Sentence, content_words, normalize, stem, strip_inline
 
 # How well the retrieved passages support an answer (see `Support`), calibrated with all-MiniLM-L6-v2 on the
@@ -27,7 +27,7 @@ RANGE_BONUS = 0.3  # a sentence whose range holds the question's number answers 
 PROTECTED_THRESHOLD = 0.72
 NOT_COVERED = "The course materials don't cover this, so I can't answer it from them."
 # Words that ask rather than name a topic: a question's topic words are what is left.
-_ASKING = frozenset(v.casefold() for v in ACTION_VERBS) | frozenset(
+_ASKING = frozenset(v.casefold() for v in BLOOM_VERBS) | frozenset(
     """what how why which when where who whom whose explain describe difference differences mean means meaning
     example examples use used using way ways work works does do did make get give name kind kinds type types
     good important ability impact necessary happen happens tell know need want please""".split()

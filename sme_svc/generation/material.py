@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sme_svc.domain import Chunk
+from sme_svc.generation.base import ACTION_VERBS
 from sme_svc.generation.ranking import EmbeddingCache, centrality, cosine_matrix
 from sme_svc.generation.terms import Definition, Term, extract_terms, find_definitions
 from sme_svc.generation.text import (
@@ -56,10 +57,31 @@ _PROCESS = re.compile(
     r"leads? to|results? in)\b",
     re.IGNORECASE,
 )
-# "X can be used to Y", "X is used to Y", "X lets you Y", "X allows the programmer to Y"
-_USED_TO = re.compile(r"^(?P<x>.{2,60}?)\s+(?:can|could|may)?\s*(?:be|is|are)\s+used\s+to\s+(?P<y>.+)$", re.I)
+# Sentences that say what something is used for, each read by `usage`.
+_USED_TO = re.compile(
+    r"^(?P<x>.{2,60}?)\s+(?:(?:can|could|may)\s+)?(?:(?:also|often|commonly|usually)\s+)?(?:be|is|are)\s+"
+    r"(?:(?:also|often|commonly|usually)\s+)?used\s+(?P<prep>to|for)\s+(?P<y>.+)$",
+    re.I,
+)
+_WAY_TO = re.compile(
+    r"^(?P<x>.{2,60}?)\s+(?:is|are|provides?|offers?|gives?)\s+(?:an?|the)\s+(?:[\w-]+\s+(?:and\s+[\w-]+\s+)?)?"
+    r"way\s+to\s+(?P<y>.+)$",
+    re.I,
+)
+_DONE_USING = re.compile(
+    r"^(?P<thing>.{3,60}?)\s+(?:(?:can|could|may|should|must)\s+)?(?:also\s+)?(?:be|is|are)\s+"
+    r"(?P<verb>[a-z]+ed|[a-z]+en|built|made|found|set|split|run|read|shown|sent|kept|held)\s+"
+    r"(?P<manner>\w+ly|(?:with|in|into|from|on|at|for|as)\s+[^,;]{1,40}?)?\s*\b(?:by\s+)?using\s+(?P<x>.{2,60})$",
+    re.I,
+)
+_TO_GOAL = re.compile(
+    r"^To\s+(?P<y>[a-z]+\b[^,]{3,80}),\s+(?:either\s+)?(?P<x>.{2,60}?)\s+(?:must|can|should)\s+(?:also\s+)?be\s+used$",
+    re.I,
+)
+ENABLING_VERBS = ("lets", "allows", "enables", "helps")  # "X allows you to Y": what X is used for
 _LETS = re.compile(
-    r"^(?P<x>.{2,60}?)\s+(?:lets|allows|enables|helps)\s+(?:(?:you|us|programmers?|the programmer|users?)\s+)?"
+    rf"^(?P<x>.{{2,60}}?)\s+(?:{'|'.join(ENABLING_VERBS)})\s+"
+    r"(?:(?P<who>you|us|anyone|everyone|people|(?:the |a )?(?:programmers?|developers?|users?|readers?))\s+)?"
     r"(?:to\s+)?(?P<y>[a-z].+)$",
     re.IGNORECASE,
 )
@@ -217,12 +239,17 @@ def sentence_role(sentence: Sentence) -> str:
 
 
 def usage(sentence: Sentence) -> tuple[str, str] | None:
-    """(what, what for) of a sentence saying what something is used for ("The round() function can be used to
-    mitigate floating-point errors" -> ("The round() function", "mitigate floating-point errors")): a short
-    subject that names something (not "It" or "This"), and a purpose that is a whole clause of at most a
-    dozen words."""
+    """(what, what for) of a sentence saying what something is used for: a short subject that names something
+    (not "It" or "This"), and a purpose of at most a dozen words, a whole clause that starts with "to" or
+    "for" and reads after "Use <what>":
+    - "The round() function can be used to mitigate errors" -> ("The round() function", "to mitigate errors");
+    - "A for loop can be used for iteration" -> ("A for loop", "for iteration");
+    - "Aliasing allows the programmer to use another name" -> ("Aliasing", "to use another name");
+    - "F-strings provide a convenient way to combine values" -> ("F-strings", "to combine values");
+    - "To save the changes, the close() function must be used" -> ("the close() function", "to save the changes");
+    - "List elements can be accessed using an index" -> ("an index", "to access list elements")."""
     text = strip_inline(sentence.plain).strip().rstrip(".!")
-    for pattern in (_USED_TO, _LETS):
+    for pattern in (_USED_TO, _LETS, _WAY_TO, _TO_GOAL, _DONE_USING):
         match = pattern.match(text)
         if not match:
             continue
@@ -230,19 +257,98 @@ def usage(sentence: Sentence) -> tuple[str, str] | None:
         words = subject.split()
         if not 1 <= len(words) <= 6 or words[0].casefold() in _REFERRING or not _names_something(subject):
             continue
+        if pattern is _DONE_USING:
+            found = _done_using(match)
+            if found:
+                return subject, found
+            continue
         purpose = clause(match.group("y"), max_words=12, whole=True)
-        if purpose and len(purpose.split()) >= 2 and purpose.split()[0].casefold() not in _NOT_A_VERB:
-            return subject, purpose
+        if not purpose or len(purpose.split()) < 2 or purpose.split()[0].casefold() in _NOT_A_VERB:
+            continue
+        if match.groupdict().get("prep") == "for":  # "used for iteration and counting"
+            return subject, f"for {purpose}"
+        # "Polymorphism allows methods to be called ...": with nobody named, only a verb we know can follow.
+        if pattern is _LETS and not match.group("who") and purpose.split()[0].casefold() not in _KNOWN_VERBS:
+            continue
+        return subject, f"to {purpose}"
     return None
 
 
+def _done_using(match: re.Match[str]) -> str:
+    """ "Individual list elements can be accessed directly using an index" -> "to access individual list
+    elements": the verb in its base form and the thing acted on. How the act is done ("directly", "with
+    initial values") stays in the material: moved before "using", it would read as a clause cut short."""
+    verb = _base_of_participle(match.group("verb").casefold())
+    thing = match.group("thing").strip()
+    words = thing.split()
+    if not verb or not _names_something(thing) or len(words) > 6 or words[0].casefold() in _REFERRING:
+        return ""
+    if re.search(r"\b(?:and|or|can|be|is|are)\b", match.group("manner") or ""):
+        return ""  # a second clause, not how the act is done
+    return f"to {verb} {_lower_first(thing)}"
+
+
+_IRREGULAR_PARTICIPLES = {
+    "written": "write",
+    "made": "make",
+    "given": "give",
+    "found": "find",
+    "taken": "take",
+    "shown": "show",
+    "built": "build",
+    "run": "run",
+    "read": "read",
+    "set": "set",
+    "split": "split",
+    "chosen": "choose",
+    "drawn": "draw",
+    "sent": "send",
+    "kept": "keep",
+    "held": "hold",
+}
+
+
+def _base_of_participle(word: str) -> str:
+    """ "accessed" -> "access", "created" -> "create", "specified" -> "specify", "written" -> "write"; "" for
+    a word that is not the participle of a verb we know."""
+    if word in _IRREGULAR_PARTICIPLES:
+        return _IRREGULAR_PARTICIPLES[word]
+    if not word.endswith("ed"):
+        return ""
+    # create(d), access(ed), specif(ied), stop(ped)
+    options = (word[:-1], word[:-2], word[:-3] + "y", word[:-3])
+    return next((o for o in options if o in _KNOWN_VERBS), "")
+
+
+def _lower_first(phrase: str) -> str:
+    """ "Individual list elements" -> "individual list elements"; names ("Python", "NumPy") keep their case."""
+    first, _, rest = phrase.partition(" ")
+    lowered = first.casefold() if first[1:] == first[1:].casefold() else first
+    return f"{lowered} {rest}".strip()
+
+
 _NOT_A_VERB = frozenset("a an the this that these those its their his her our your for of in on".split())
+_KNOWN_VERBS = _IMPERATIVE | {v.casefold() for v in ACTION_VERBS}
 _REFERRING = frozenset("it this that these those they which such both each another other".split())
 
 
+def names_an_act(phrase: str) -> bool:
+    """A gerund with its object ("Calling help() in a shell", "Looping on a dictionary") names an act;
+    "Aliasing" alone names a technique, and "String methods" is no gerund."""
+    words = phrase.casefold().split()
+    return len(words) > 1 and len(words[0]) > 5 and words[0].endswith("ing") and words[0] != "string"
+
+
 def _names_something(subject: str) -> bool:
-    """No verb-like word inside ("The code that reads ..." is a clause, not a name)."""
-    return not re.search(r"\b(that|which|who|when|if|is|are|was|were|has|have)\b", subject, re.IGNORECASE)
+    """No verb-like word and no comma inside, and no activity ("The code that reads ...", "For comparing two
+    characters, ASCII values", "Calling help() in a shell" are clauses or acts, not names)."""
+    if names_an_act(subject):
+        return False
+    return not re.search(
+        r"\b(that|which|who|when|if|is|are|was|were|has|have|can|also|do|does|not|will|would|should)\b|,",
+        subject,
+        re.IGNORECASE,
+    )
 
 
 def is_example(sentence: Sentence) -> bool:

@@ -24,18 +24,19 @@ import numpy as np
 
 from sme_svc.domain import Objective
 from sme_svc.generation.base import ACTION_VERBS
-from sme_svc.generation.material import Material, is_setup, sentence_role, usage
-from sme_svc.generation.ranking import EmbeddingCache, cosine_matrix
-from sme_svc.generation.terms import Definition, Term, terms_in
+from sme_svc.generation.material import ENABLING_VERBS, Material, is_setup, names_an_act, sentence_role, usage
+from sme_svc.generation.ranking import EmbeddingCache
+from sme_svc.generation.terms import Definition, Term, subject_statement, terms_in
 from sme_svc.generation.text import Sentence, clause, is_label, normalize, strip_inline, words_of
 
 MAIN_PRIOR = 0.9  # the module's own topic (its top heading)
 RELEVANCE_WEIGHT = 0.7  # against the concept's prior; 0.3-0.9 measured within 0.01 of each other
+MATERIAL_WEIGHT = 0.5  # relevance: the material's centroid against the module's title
 MAX_PURPOSE_WORDS = 12
 MAX_PREDICATE_WORDS = 12
 # Headings that organize a text rather than name a concept.
 _STRUCTURAL = re.compile(
-    r"^(introduction|overview|summary|conclusion|review|exercises?|practice|key terms|glossary|references|"
+    r"^(introduction|overview|background$|summary|conclusion|review|exercises?|practice|key terms|glossary|references|"
     r"learning objectives?|objectives|further reading|questions|answers|appendix|chapter \d+|section \d+|"
     r"concepts in practice|checkpoint|try it|example\b|examples\b|worked example|activity|quiz|notes?)",
     re.IGNORECASE,
@@ -92,11 +93,22 @@ def build_objectives(
     if not candidates or count <= 0:
         return []
     vectors = embed([c.text for c in candidates])
-    relevance = cosine_matrix(embed([module_query]), vectors)[0]
+    relevance = _relevance(embed([module_query])[0], material, vectors)
     scores = RELEVANCE_WEIGHT * relevance + (1 - RELEVANCE_WEIGHT) * np.array([c.prior for c in candidates])
     avoid_vectors = embed(list(avoid)) if avoid else np.zeros((0, vectors.shape[1]), dtype=np.float32)
     picked = _pick(candidates, scores, vectors, avoid_vectors, count)
     return [_objective(candidates[i], module_key) for i in picked]
+
+
+def _relevance(query: np.ndarray, material: Material, vectors: np.ndarray) -> np.ndarray:
+    """Closeness to the module's title and, as much, to what its material says: a title alone favours terse
+    objectives that echo it ("Define output" over "Use the print() function to display output")."""
+    title = vectors @ query
+    if not len(material.embeddings):
+        return title
+    centroid = material.embeddings.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    return (1 - MATERIAL_WEIGHT) * title + MATERIAL_WEIGHT * (vectors @ centroid)
 
 
 def candidates_for(material: Material) -> list[Candidate]:
@@ -110,7 +122,7 @@ def candidates_for(material: Material) -> list[Candidate]:
         if (found := usage(sentence)) and not is_setup(sentence):
             subject, purpose = found
             name = _lower_article(noun_phrase(subject, material))
-            text = finish(f"Use {name} to {purpose}")
+            text = finish(f"Use {name} {purpose}")
             key = re.sub(r"^(?:the|a|an) ", "", normalize(name))
             out.append(Candidate(text, (sentence.chunk_id,), 0.55, key, "Use"))
     return _dedupe(out)
@@ -150,22 +162,32 @@ def concepts(material: Material) -> list[Concept]:
         concept = found.setdefault(key, Concept(name, key, heading=heading, prior=prior))
         concept.sentences += [s for s in sentences if s not in concept.sentences]
     top = max((t.score for t in material.terms), default=1.0) or 1.0
+    assigned = _assigned_names(material)
     for term in material.terms:
         if term.kind == "phrase" and (term.key not in material.definitions or len(term.key.split()) < 2):
             continue  # an unmarked single word ("two", "independent") is rarely a concept
-        if len(term.key) < 3:
-            continue  # "s", "x": a variable of an example
+        if len(term.key) < 3 or (term.kind == "code" and term.text in assigned):
+            continue  # "s", "x", "total = 3 * 5.0": a variable of an example
         mentioning = [s for s in material.sentences if term.key in normalize(s.plain)]
         if not mentioning:
             continue
         concept = found.get(term.key)
         if concept is None:
             concept = found[term.key] = Concept(
-                _term_name(term), term.key, prior=0.35 + 0.4 * term.score / top
+                _term_name(term, material), term.key, prior=0.35 + 0.4 * term.score / top
             )
         concept.term = term
         concept.sentences += [s for s in mentioning if s not in concept.sentences]
     return list(found.values())
+
+
+def _assigned_names(material: Material) -> set[str]:
+    """Names the material's code assigns a value to ("total = price * quantity"): variables of examples."""
+    return {
+        match.group(1)
+        for block, _ in material.code
+        for match in re.finditer(r"^\s*([A-Za-z_]\w*)\s*=(?!=)", block.text, re.MULTILINE)
+    }
 
 
 def _heading_parts(heading: str) -> list[str]:
@@ -181,8 +203,12 @@ def noun_phrase(heading: str, material: Material) -> str:
     return material.in_running_text(text)
 
 
-def _term_name(term: Term) -> str:
-    return term.text if term.kind != "phrase" else term.text.casefold()
+def _term_name(term: Term, material: Material) -> str:
+    """As it reads inside a sentence: "Data filtering", bold at the start of one, is "data filtering"; code
+    keeps its case."""
+    if term.kind == "code":
+        return term.text
+    return material.in_running_text(term.text) if term.kind != "phrase" else term.text.casefold()
 
 
 # ------------------------------------------------------------------------------------------------ forms
@@ -215,7 +241,7 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
     purpose = next((s for s in sentences if _used_for(s, core)), None)
     if purpose is not None:  # named as the sentence names it: "a while loop", not the keyword "while"
         named, goal = usage(purpose)
-        add(f"Use {_lower_article(noun_phrase(named, material))} to {goal}", purpose, 1.0)
+        add(f"Use {_lower_article(noun_phrase(named, material))} {goal}", purpose, 1.0)
     formula = next((s for s in sentences if roles[s] == "formula" and _calculation_of(core, s)), None)
     if formula is not None:
         add(f"Calculate {subject}", formula, 0.95)
@@ -223,22 +249,77 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
     if contrast:
         add(*contrast, 0.95)
     definition = definitions.get(core)
-    if definition is not None and definition.sentence in sentences:
-        explained = _explained(definition, subject)
-        if explained:
-            add(explained, definition.sentence, 0.9)
-            if definition.term.group == "function":  # what a function does is what one uses it for
-                predicate = explained.split(f" {definition.verb.casefold()} ", 1)[1]
-                named = _lower_article(definition.subject)  # "the split() method"
-                add(f"Use {named} to {_purpose(definition.verb)} {predicate}", definition.sentence, 0.9)
+    if definition is not None and definition.sentence not in sentences:
+        definition = None
+    action = _action(concept, sentences)
+    if action is not None and (explained := _explained(action, subject)):
+        if action.term.group == "function":  # what a function does is what one uses it for: apply it first
+            predicate = explained.split(f" {action.verb.casefold()} ", 1)[1]
+            predicate = _coordinated_verbs(predicate)
+            named = _lower_article(action.subject)  # "the split() method"
+            add(f"Use {named} to {_purpose(action.verb)} {predicate}", action.sentence, 0.9)
+            add(explained, action.sentence, 0.85)
+        else:
+            add(explained, action.sentence, 0.9)
+    if definition is not None:
         add(f"Define {_lower_article(noun_phrase(definition.subject, material))}", definition.sentence, 0.85)
     if concept.heading and (main or not out):  # the main topic is both explained and, above, applied
         add(*_section_form(concept, subject, sentences, roles, material), 0.8)
+    if concept.heading and _usable(concept.name) and (shown := _demonstration(concept, material)):
+        add(f"Use {subject}", shown, 0.75)  # the section shows it at work: apply it, beside explaining it
     elif not out and concept.term is not None and _nameable(concept.term):
         # A marked-up term the material neither defines nor explains: name it, or use it if it is a function.
         verb = "Use" if concept.term.text.endswith("()") else "Identify"
         add(f"{verb} {subject}", sentences[0], 0.7)
     return out
+
+
+def _demonstration(concept: Concept, material: Material) -> Sentence | None:
+    """A sentence of the concept's own section (not a subsection) in a chunk that shows code."""
+    coded = {chunk_id for _, chunk_id in material.code}
+    own = (s for s in concept.sentences if _heading_parts(s.heading)[-1:] == [concept.heading])
+    return next((s for s in own if s.chunk_id in coded and not is_setup(s)), None)
+
+
+def _usable(name: str) -> bool:
+    """A construct, tool or technique one can use ("nested for loops", "list comprehensions"), not a problem,
+    a quality or a topic about something ("floating-point errors", "mutability", "benefits of functions")."""
+    if names_an_act(name):
+        return False  # the heading's own form ("Loop on a dictionary") already covers an act
+    words = name.casefold().split()
+    head = words[words.index("of") - 1] if "of" in words[1:] else words[-1]
+    return head not in _NOT_USABLE and not head.endswith(("ity", "ness", "ance", "ence"))
+
+
+_NOT_USABLE = frozenset(
+    """error errors problem problems issue issues collision collisions benefit benefits advantage advantages
+    disadvantage disadvantages property properties characteristic characteristics history background
+    importance overview basics introduction difference differences limitation limitations risk risks career
+    careers purpose role roles""".split()
+)
+
+
+def _coordinated_verbs(predicate: str) -> str:
+    """The verbs coordinated with a predicate's own, in the base form as well: "or keeps the order" -> "or keep
+    the order"; later in the predicate only verbs we know ("the next line and returns a string")."""
+
+    def base(match: re.Match[str]) -> str:
+        verb = base_form(match[2])
+        return f"{match[1]} {verb}" if match.start() == 0 or verb in _KNOWN_VERBS else match[0]
+
+    return re.sub(r"\b(and|or) (\w+s)\b", base, predicate)
+
+
+def _action(concept: Concept, sentences: list[Sentence]) -> Definition | None:
+    """The first sentence saying what the concept's term does ("A for loop iterates over ..."), not what it
+    is."""
+    if concept.term is None:
+        return None
+    statements = (subject_statement(concept.term, s) for s in sentences)
+    # "X allows you to Y" is what X is used for: `usage` makes it "Use X to Y", never "Explain how X allows".
+    return next(
+        (d for d in statements if d and not d.copular and d.verb.casefold() not in ENABLING_VERBS), None
+    )
 
 
 def _nameable(term: Term) -> bool:
@@ -326,10 +407,9 @@ def _base_verb(gerund: str, material: Material) -> str:
     for option in options:
         if option in _KNOWN_VERBS:
             return option
-    for option in options:
-        if {option + "s", option + "es", option + "ed", option + "d"} & vocabulary and len(option) >= 3:
-            return option
-    return ""  # "string", "spring": not a verb we know
+    inflected = [o for o in options if len(o) >= 3 and {o + "s", o + "es", o + "ed", o + "d"} & vocabulary]
+    # "reverses" fits both "revers" and "reverse": the form the material also writes bare wins.
+    return next((o for o in inflected if o in vocabulary), inflected[0] if inflected else "")
 
 
 def _contrast(concept, sentences, roles, material) -> tuple[str, Sentence] | None:
@@ -344,7 +424,7 @@ def _contrast(concept, sentences, roles, material) -> tuple[str, Sentence] | Non
         peers = [t for t in peers if _peers(concept.term, t, material)]
         if peers:
             first = _with_article(concept.name, material)
-            second = _with_article(_term_name(peers[0]), material)
+            second = _with_article(_term_name(peers[0], material), material)
             return f"Compare {first} and {second}", sentence
     return None
 

@@ -187,7 +187,7 @@ def find_definitions(terms: Sequence[Term], sentences: Sequence[Sentence]) -> di
 
 
 def _definition(term: Term, sentence: Sentence) -> Definition | None:
-    return _subject_definition(term, sentence) or _called_definition(term, sentence)
+    return subject_statement(term, sentence) or _called_definition(term, sentence)
 
 
 def _called_definition(term: Term, sentence: Sentence) -> Definition | None:
@@ -200,7 +200,9 @@ def _called_definition(term: Term, sentence: Sentence) -> Definition | None:
     return Definition(term, sentence, term.text, "is", match.group("predicate"))
 
 
-def _subject_definition(term: Term, sentence: Sentence) -> Definition | None:
+def subject_statement(term: Term, sentence: Sentence) -> Definition | None:
+    """The sentence as "<the term> <verb> <predicate>": a definition ("A list is ...") or a statement of what
+    the term does ("The raise statement stops ..."); None when the term is not its subject."""
     plain = sentence.plain.strip()
     pattern = (
         rf"^{_SUBJECT_LEAD}(?P<subject>(?:(?:a|an|the)\s+)?(?:built-in\s+)?{re.escape(term.text)}{_HEAD_NOUN})"

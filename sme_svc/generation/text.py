@@ -41,7 +41,11 @@ _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _PROSE_START = re.compile(r"^[\"'(\[]?[A-Z0-9]")
+# A sentence may open with a marked-up name in lower case: "`len()` returns ...", "**iloc[]** allows ...".
+_CODE_SUBJECT = re.compile(r"^(?:\*\*)?`[^`\n]+`(?:\*\*)?\s+[a-z]|^\*\*[^*\n]+\*\*\s+[a-z]")
 _PROSE_END = re.compile(r"[.!?][\"')\]]*$")
+# "- `isnull()`: The `isnull()` function ..." (a glossary-style item): the label before a whole sentence.
+_ITEM_LABEL = re.compile(r"^(?:`[^`\n]+`|[^:.!?`\n]){1,60}?:\s+(?=[A-Z`*])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
@@ -220,10 +224,9 @@ def _inside_code_span(text: str, position: int) -> bool:
 
 def _ends_with_abbreviation(piece: str) -> bool:
     lowered = piece.casefold().rstrip("\"')]")
-    if lowered.endswith(_ABBREVIATIONS):
-        return True
-    last = lowered.rsplit(None, 1)[-1] if lowered.split() else ""
-    return len(last) == 2 and last[0].isalpha()  # an initial such as "J."
+    last = lowered.rsplit(None, 1)[-1].lstrip("(\"'[*") if lowered.split() else ""
+    # A whole word: "items." ends with "ms." but is no abbreviation.
+    return last in _ABBREVIATIONS or (len(last) == 2 and last[0].isalpha())  # or an initial such as "J."
 
 
 def chunk_sentences(
@@ -245,7 +248,8 @@ def chunk_sentences(
                 exercise = strip_inline(block.text).strip().casefold().startswith(_EXERCISE_LABELS)
                 continue
             heading = block.heading or chunk.heading
-            for piece in split_sentences(block.text):
+            text = _ITEM_LABEL.sub("", block.text, count=1) if block.kind == "item" else block.text
+            for piece in split_sentences(text):
                 candidate = Sentence(piece, chunk.id, len(out), heading, block.kind == "item", exercise)
                 # A sentence ending in ":" introduces code or a list: it cannot stand alone.
                 standalone = _is_prose(piece) and not _is_caption(piece)
@@ -258,7 +262,8 @@ def _is_prose(piece: str) -> bool:
     """A real sentence: starts like one, ends with a full stop (not ":" which introduces code or a list),
     and is mostly words. Code that a chunk boundary cut out of its fence fails this."""
     plain = strip_inline(piece).strip()
-    if not _PROSE_START.match(plain) or not _PROSE_END.search(piece.strip()):
+    starts = _PROSE_START.match(plain) or _CODE_SUBJECT.match(piece.strip())
+    if not starts or not _PROSE_END.search(piece.strip()):
         return False
     wordy = sum(ch.isalnum() or ch.isspace() for ch in plain)  # "121 to 180 mg/L" is prose too
     return wordy >= 0.8 * len(plain)

@@ -167,6 +167,120 @@ def test_nothing_named_only_inside_an_exercise_becomes_an_objective(encode):
     assert "full_name()" not in texts and "Person" not in texts, texts
 
 
+DATA = [
+    chunk(
+        "d0",
+        "Data frames > Handling missing data",
+        "Missing values occur when data are not recorded.\n\n"
+        "- `isnull()`: The `isnull()` function can be used to identify missing entries in a data frame.\n"
+        "- `dropna()`: The `dropna()` function can also be used to drop rows with missing values.\n\n"
+        "**iloc[]** allows you to access rows of a data frame by their position. Polymorphism allows methods to "
+        "be called with different parameter types. For comparing two rows, index values are used to order them. "
+        "Aliasing allows the programmer to use another name for imported items. Ex: `import pandas as pd` "
+        "names the module pd.",
+    ),
+    chunk(
+        "d1",
+        "Data frames > Sorting and reversing rows",
+        "A **data frame** is a table of rows and columns. A data frame stores each column as a series. The "
+        "`sort_values()` method reverses or keeps the order of rows, and `reverse` reverses a list in place.",
+    ),
+    chunk(
+        "d2",
+        "Overloading operators",
+        "Operators such as `+` can be given a new meaning for a class by defining a special method.",
+    ),
+]
+
+
+def test_a_glossary_items_label_and_a_lower_case_code_subject_leave_the_sentence_whole(encode):
+    texts = {c.text for c in candidates_for(analyze(DATA, encode))}
+    assert "Use the isnull() function to identify missing entries in a data frame" in texts
+    assert "Use the dropna() function to drop rows with missing values" in texts  # "can also be used"
+    assert "Use iloc[] to access rows of a data frame by their position" in texts
+    assert not [t for t in texts if t.startswith("Explain how iloc[] allows")]  # what it allows is its use
+
+
+def test_a_purpose_is_a_verb_phrase_said_of_a_name(encode):
+    texts = " | ".join(c.text for c in candidates_for(analyze(DATA, encode)))
+    assert "Use polymorphism" not in texts  # "allows methods to be called": no purpose of its own
+    assert "comparing two rows" not in texts  # a clause before the subject is not a name
+    assert "Use aliasing to use another name for imported items" in texts.split(" | ")
+    assert ". Ex" not in texts  # "items." ends a sentence: it is no abbreviation
+
+
+def test_a_tool_the_material_uses_for_an_act_is_used_for_it(encode):
+    notes = chunk(
+        "u0",
+        "Lists > Access",
+        "Individual list elements can be accessed directly using an index. A for loop can be used for "
+        "iteration and counting. F-strings provide a convenient way to combine values into one string. Calling "
+        "help() in a shell is a good way to learn about a module. The input is stored in memory and can be "
+        "read later using the variable.",
+    )
+    texts = {c.text for c in candidates_for(analyze([notes], encode))}
+    assert "Use an index to access individual list elements" in texts  # passive, with the tool after "using"
+    assert "Use a for loop for iteration and counting" in texts
+    assert "Use f-strings to combine values into one string" in texts
+    # "Calling help() ..." is an act, not a name; "stored ... and can be read later" holds two clauses.
+    assert not {t for t in texts if t.startswith(("Use calling", "Use the variable"))}, texts
+
+
+CODE = [
+    chunk(
+        "c0",
+        "Loops > Nested loops",
+        "A nested loop runs one loop inside another.\n\n```python\ntotal = 0\nfor row in grid:\n"
+        "    for cell in row:\n        total += cell\n```\n\nHere `total` is an integer that the inner loop "
+        "increases.",
+    ),
+    chunk(
+        "c1",
+        "Loops > Benefits of loops",
+        "Loops save typing because one statement repeats the work.\n\n```python\nfor n in range(3):\n"
+        "    print(n)\n```\n\nTo stop a loop early, the break statement must be used. The `readline()` "
+        "function reads the next line of a file and returns it as a string. **Loop counters** count the "
+        "iterations of a loop.",
+    ),
+]
+
+
+def test_a_section_that_shows_its_topic_at_work_in_code_gets_an_objective_to_use_it(encode):
+    texts = {c.text for c in candidates_for(analyze(CODE, encode))}
+    assert "Use nested loops" in texts
+    assert "Use benefits of loops" not in texts  # a benefit is not something one uses
+
+
+def test_a_variable_of_an_example_is_no_concept(encode):
+    texts = " | ".join(c.text for c in candidates_for(analyze(CODE, encode)))
+    assert "total" not in texts  # "total = 0" in the code: the example's variable
+
+
+def test_uses_read_from_a_goal_and_verbs_kept_in_one_form(encode):
+    texts = {c.text for c in candidates_for(analyze(CODE, encode))}
+    assert "Use the break statement to stop a loop early" in texts  # "To P, X must be used"
+    assert "Use the readline() function to read the next line of a file and return it as a string" in texts
+    assert "Identify loop counters" in texts  # bold at the start of a sentence, named as in running text
+
+
+def test_a_heading_that_names_an_activity_keeps_its_verbs_whole(generator, encode):
+    texts = {c.text for c in candidates_for(analyze(DATA, encode))}
+    assert "Sort and reverse rows" in texts  # not "revers"
+    assert "Overload operators" in texts
+
+
+async def test_an_activity_verb_from_a_heading_passes_validation(generator):
+    drafts = await generator.objectives("Data frames", "", DATA[2:], count=1)
+    assert [o.text for o in drafts.objectives] == ["Overload operators"]
+
+
+def test_what_a_term_does_is_an_objective_beside_its_definition(encode):
+    texts = {c.text for c in candidates_for(analyze(DATA, encode))}
+    assert "Define a data frame" in texts  # "A data frame is a table ..."
+    assert "Explain how a data frame stores each column as a series" in texts  # "A data frame stores ..."
+    assert "Use the sort_values() method to reverse or keep the order of rows" in texts  # a function's use
+
+
 async def test_objectives_use_several_verbs_one_per_concept(generator):
     drafts = await generator.objectives("Describing data", "", STATISTICS, count=6)
     verbs = [o.text.split()[0] for o in drafts.objectives]
