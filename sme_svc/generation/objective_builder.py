@@ -44,8 +44,8 @@ _STRUCTURAL = re.compile(
 _COMMON_WORDS = frozenset("word words note example value values result line code text data".split())
 _KNOWN_VERBS = frozenset(v.casefold() for v in ACTION_VERBS)
 _GENERIC_HEADING = re.compile(
-    r"^(?:an? )?(?:introduction|overview|more) (?:to|of|on)\s+|\s+(?:basics|fundamentals|essentials|revisited|"
-    r"in practice|in brief|overview)$",
+    r"^(?:an? )?(?:introduction|overview|more) (?:to|of|on|about)\s+|^more\s+"
+    r"|\s+(?:basics|fundamentals|essentials|revisited|in practice|in brief|overview)$",
     re.IGNORECASE,
 )
 _GERUND_EXCEPTIONS = {
@@ -162,12 +162,12 @@ def concepts(material: Material) -> list[Concept]:
         concept = found.setdefault(key, Concept(name, key, heading=heading, prior=prior))
         concept.sentences += [s for s in sentences if s not in concept.sentences]
     top = max((t.score for t in material.terms), default=1.0) or 1.0
-    assigned = _assigned_names(material)
+    examples = _example_names(material)
     for term in material.terms:
         if term.kind == "phrase" and (term.key not in material.definitions or len(term.key.split()) < 2):
             continue  # an unmarked single word ("two", "independent") is rarely a concept
-        if len(term.key) < 3 or (term.kind == "code" and term.text in assigned):
-            continue  # "s", "x", "total = 3 * 5.0": a variable of an example
+        if len(term.key) < 3 or term.text.casefold() in examples:
+            continue  # "s", "x", "total = 3 * 5.0": a name of an example
         mentioning = [s for s in material.sentences if term.key in normalize(s.plain)]
         if not mentioning:
             continue
@@ -181,13 +181,17 @@ def concepts(material: Material) -> list[Concept]:
     return list(found.values())
 
 
-def _assigned_names(material: Material) -> set[str]:
-    """Names the material's code assigns a value to ("total = price * quantity"): variables of examples."""
-    return {
-        match.group(1)
-        for block, _ in material.code
-        for match in re.finditer(r"^\s*([A-Za-z_]\w*)\s*=(?!=)", block.text, re.MULTILINE)
-    }
+def _example_names(material: Material) -> set[str]:
+    """Names the material's code binds ("total = 3", "class Daffodil(Plant):", "def factorial(n):"): an
+    example's own variables, classes and functions. Special methods ("__init__") are the language's."""
+    bound = re.compile(r"^\s*(?:class\s+(\w+)|def\s+(\w+)\s*\(|([A-Za-z_]\w*)\s*=(?!=))", re.MULTILINE)
+    names = set()
+    for block, _ in material.code:
+        for match in bound.finditer(block.text):
+            name = match.group(1) or match.group(3) or f"{match.group(2)}()"
+            if not name.startswith("__"):
+                names.add(name.casefold())
+    return names
 
 
 def _heading_parts(heading: str) -> list[str]:
@@ -232,8 +236,14 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
             Candidate(finish(text), (evidence.chunk_id,), concept.prior * weight, concept.key, verb, main)
         )
 
+    action = _action(concept, sentences)
+    # A heading's topic is named as its sentence names it ("a nested decision statement checks ...").
+    named = subject if concept.term or not action else material.in_running_text(action.subject)
+    explained = _explained(action, named) if action else ""
     if concept.heading and (activity := _activity(concept.heading, material)):
         add(activity, sentences[0], 1.0)
+        if explained:  # "Explain how raising an exception forces ..."
+            add(explained, action.sentence, 0.9)
         return out  # a heading naming an activity is that activity, not a thing to define or compare
     if re.match(r"^(?:the )?(?:types|kinds|classes|categories|forms) of ", concept.key):
         add(*_classification(concept, sentences, material), 1.0)
@@ -251,8 +261,7 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
     definition = definitions.get(core)
     if definition is not None and definition.sentence not in sentences:
         definition = None
-    action = _action(concept, sentences)
-    if action is not None and (explained := _explained(action, subject)):
+    if explained:
         if action.term.group == "function":  # what a function does is what one uses it for: apply it first
             predicate = explained.split(f" {action.verb.casefold()} ", 1)[1]
             predicate = _coordinated_verbs(predicate)
@@ -263,15 +272,29 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
             add(explained, action.sentence, 0.9)
     if definition is not None:
         add(f"Define {_lower_article(noun_phrase(definition.subject, material))}", definition.sentence, 0.85)
-    if concept.heading and (main or not out):  # the main topic is both explained and, above, applied
-        add(*_section_form(concept, subject, sentences, roles, material), 0.8)
-    if concept.heading and _usable(concept.name) and (shown := _demonstration(concept, material)):
-        add(f"Use {subject}", shown, 0.75)  # the section shows it at work: apply it, beside explaining it
+    if concept.heading:
+        if main or not out:  # the main topic is both explained and, above, applied
+            add(*_section_form(concept, subject, sentences, roles, material), 0.8)
+        if _usable(concept.name) and (shown := _demonstration(concept, material)):
+            add(f"Use {subject}", shown, 0.75)  # the section shows it at work: apply it, beside explaining it
     elif not out and concept.term is not None and _nameable(concept.term):
         # A marked-up term the material neither defines nor explains: name it, or use it if it is a function.
         verb = "Use" if concept.term.text.endswith("()") else "Identify"
         add(f"{verb} {subject}", sentences[0], 0.7)
     return out
+
+
+def _heading_names(name: str) -> list[Term]:
+    """How sentences name a heading's topic: "nested decision statements" also as "nested decision statement",
+    and an act "raising exceptions" also as "raising an exception"."""
+    words = name.split()
+    if not words:
+        return []
+    singular = [*words[:-1], _singular(words[-1])]
+    forms = [name, " ".join(singular)]
+    if names_an_act(name):
+        forms += [f"{words[0]} {article} {' '.join(singular[1:])}" for article in ("a", "an", "the")]
+    return [Term(form, "phrase", 0.0, ()) for form in dict.fromkeys(forms)]
 
 
 def _demonstration(concept: Concept, material: Material) -> Sentence | None:
@@ -311,11 +334,10 @@ def _coordinated_verbs(predicate: str) -> str:
 
 
 def _action(concept: Concept, sentences: list[Sentence]) -> Definition | None:
-    """The first sentence saying what the concept's term does ("A for loop iterates over ..."), not what it
-    is."""
-    if concept.term is None:
-        return None
-    statements = (subject_statement(concept.term, s) for s in sentences)
+    """The first sentence saying what the concept does ("A for loop iterates over ...", "Raising an exception
+    forces ..."), not what it is."""
+    names = [concept.term] if concept.term else _heading_names(concept.name)
+    statements = (subject_statement(name, s) for s in sentences for name in names)
     # "X allows you to Y" is what X is used for: `usage` makes it "Use X to Y", never "Explain how X allows".
     return next(
         (d for d in statements if d and not d.copular and d.verb.casefold() not in ENABLING_VERBS), None

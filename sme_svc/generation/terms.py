@@ -206,7 +206,7 @@ def subject_statement(term: Term, sentence: Sentence) -> Definition | None:
     plain = sentence.plain.strip()
     pattern = (
         rf"^{_SUBJECT_LEAD}(?P<subject>(?:(?:a|an|the)\s+)?(?:built-in\s+)?{re.escape(term.text)}{_HEAD_NOUN})"
-        rf"{_ASIDE}\s+(?P<verb>is|are|refers to|means|can be|[a-z]{{3,}}s)\s+(?P<predicate>.+?)[.!]?$"
+        rf"{_ASIDE}\s+(?P<verb>is|are|refers to|means|can be|[a-z]{{2,}}[a-rt-z]s)\s+(?P<predicate>.+?)[.!]?$"
     )
     match = re.match(pattern, plain, flags=re.IGNORECASE)
     if not match:

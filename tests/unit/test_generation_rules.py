@@ -24,7 +24,7 @@ from sme_svc.generation.composer import Composer  # noqa: E402
 from sme_svc.generation.conversation import NOT_COVERED, support  # noqa: E402
 from sme_svc.generation.extractive import ExtractiveGenerator  # noqa: E402
 from sme_svc.generation.material import analyze, is_example  # noqa: E402
-from sme_svc.generation.objective_builder import candidates_for  # noqa: E402
+from sme_svc.generation.objective_builder import candidates_for, noun_phrase  # noqa: E402
 from sme_svc.generation.quiz_builder import candidate_drafts  # noqa: E402
 from sme_svc.generation.ranking import EmbeddingCache  # noqa: E402
 from sme_svc.generation.text import Sentence, split_long_sentence  # noqa: E402
@@ -251,9 +251,35 @@ def test_a_section_that_shows_its_topic_at_work_in_code_gets_an_objective_to_use
     assert "Use benefits of loops" not in texts  # a benefit is not something one uses
 
 
-def test_a_variable_of_an_example_is_no_concept(encode):
+def test_a_name_the_examples_code_binds_is_no_concept(encode):
     texts = " | ".join(c.text for c in candidates_for(analyze(CODE, encode)))
     assert "total" not in texts  # "total = 0" in the code: the example's variable
+    plants = chunk(
+        "p0",
+        "Inheritance",
+        "A `Daffodil` class inherits from a superclass, `Plant`. Inheritance lets a subclass reuse the "
+        "superclass's methods.\n\n```python\nclass Daffodil(Plant):\n    pass\n```",
+    )
+    texts = " | ".join(c.text for c in candidates_for(analyze([plants], encode)))
+    assert "affodil" not in texts  # the example's class, and "class" is no verb
+
+
+def test_what_a_headings_topic_does_is_explained_as_its_sentence_names_it(encode):
+    raising = chunk(
+        "r0",
+        "Raising exceptions",
+        "A program can raise an exception when an error is detected. Raising an exception forces a program to "
+        "deal with the error.",
+    )
+    texts = {c.text for c in candidates_for(analyze([raising], encode))}
+    assert {
+        "Raise exceptions",
+        "Explain how raising an exception forces a program to deal with the error",
+    } <= texts
+    texts = {c.text for c in candidates_for(analyze(CODE, encode))}
+    assert (
+        "Explain how a nested loop runs one loop inside another" in texts
+    )  # "Nested loops", in the singular
 
 
 def test_uses_read_from_a_goal_and_verbs_kept_in_one_form(encode):
@@ -261,6 +287,13 @@ def test_uses_read_from_a_goal_and_verbs_kept_in_one_form(encode):
     assert "Use the break statement to stop a loop early" in texts  # "To P, X must be used"
     assert "Use the readline() function to read the next line of a file and return it as a string" in texts
     assert "Identify loop counters" in texts  # bold at the start of a sentence, named as in running text
+
+
+def test_a_heading_that_organizes_the_text_names_no_concept(statistics, encode):
+    assert noun_phrase("More about the median", statistics) == "the median"
+    assert noun_phrase("More math recursion", statistics) == "math recursion"
+    background = chunk("b0", "Background", "Computers run programs that people write in many languages.")
+    assert not [c for c in candidates_for(analyze([background], encode)) if "ackground" in c.text]
 
 
 def test_a_heading_that_names_an_activity_keeps_its_verbs_whole(generator, encode):
