@@ -240,6 +240,10 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
     # A heading's topic is named as its sentence names it ("a nested decision statement checks ...").
     named = subject if concept.term or not action else material.in_running_text(action.subject)
     explained = _explained(action, named) if action else ""
+    if concept.heading and re.match(r"(?i)why\s", concept.heading):
+        if reason := _reason(concept, sentences, material):  # "Explain why Python" alone is a fragment
+            add(*reason, 0.8)
+        return out
     if concept.heading and (activity := _activity(concept.heading, material)):
         add(activity, sentences[0], 1.0)
         if explained:  # "Explain how raising an exception forces ..."
@@ -282,6 +286,29 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
         verb = "Use" if concept.term.text.endswith("()") else "Identify"
         add(f"{verb} {subject}", sentences[0], 0.7)
     return out
+
+
+def _reason(concept: Concept, sentences: list[Sentence], material: Material) -> tuple[str, Sentence] | None:
+    """ "Why visualization?" answered by the most central sentence that says something whole of its topic:
+    "Explain why data visualization has a crucial role in data science ..."; None when none does."""
+    topic = re.escape(re.sub(r"(?i)^why\s+", "", concept.name))
+    statement = re.compile(
+        rf"^(?P<subject>(?:[\w-]+\s+){{0,2}}?{topic})\s+(?P<verb>is|are|has|have|[a-z]{{2,}}[a-rt-z]s)\s+"
+        r"(?P<rest>.+?)[.!]?$",
+        re.IGNORECASE,
+    )
+    found = []
+    for sentence in sentences:
+        match = statement.match(sentence.plain.strip())
+        rest = clause(match["rest"], max_words=MAX_PREDICATE_WORDS, whole=True) if match else ""
+        if rest:
+            subject = material.in_running_text(match["subject"])
+            text = f"Explain why {subject} {match['verb'].casefold()} {rest}"
+            found.append((float(material.centrality[sentence.order]), text, sentence))
+    if not found:
+        return None
+    _, text, sentence = max(found, key=lambda f: f[0])
+    return text, sentence
 
 
 def _heading_names(name: str) -> list[Term]:

@@ -296,6 +296,18 @@ def test_a_heading_that_organizes_the_text_names_no_concept(statistics, encode):
     assert not [c for c in candidates_for(analyze([background], encode)) if "ackground" in c.text]
 
 
+def test_a_heading_that_asks_why_is_answered_by_a_sentence_or_not_at_all(encode):
+    why = chunk(
+        "y0",
+        "Charts > Why visualization?",
+        "Data visualization has a crucial role in understanding the data. Charts come in many kinds.",
+    )
+    texts = {c.text for c in candidates_for(analyze([why], encode))}
+    assert "Explain why data visualization has a crucial role in understanding the data" in texts
+    unanswered = chunk("y1", "Why tables?", "Rows and columns line up values for the reader to compare.")
+    assert not [c.text for c in candidates_for(analyze([unanswered], encode)) if "why" in c.text.casefold()]
+
+
 def test_a_heading_that_names_an_activity_keeps_its_verbs_whole(generator, encode):
     texts = {c.text for c in candidates_for(analyze(DATA, encode))}
     assert "Sort and reverse rows" in texts  # not "revers"
