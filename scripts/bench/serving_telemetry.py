@@ -36,6 +36,7 @@ import httpx
 from devkit.databases import free_port
 from devkit.launcher import Launcher, free_ports
 from devkit.logs import Printer
+from devkit.topology import NAMES
 
 CONFIGS: dict[str, dict[str, str]] = {
     "none": {"LMW_METRICS_ENABLED": "false"},
@@ -131,23 +132,21 @@ def paths(prepared: Any, queries: dict[str, str]) -> dict[str, list[tuple[dict, 
     }
 
 
-SERVICES = ("bff", "learner", "instructor", "orchestrator", "sme")
-
-
 def run(args: Any, prepare, queries: dict[str, str], data_dir: Path, cpu_meter) -> dict:
     """Prepare once, then measure every configuration in every round; returns the figures."""
     printer = Printer(show_level="WARNING")
     ports = free_ports()
     sink = SpanSink()
-    CONFIGS["on_0.1"]["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{sink.port}"
+    endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.port}"}
+    configs = {**CONFIGS, "on_0.1": {**CONFIGS["on_0.1"], **endpoint}}
     rounds: list[dict[str, dict[str, dict]]] = []
     try:
-        with Launcher(data_dir, ports, env=CONFIGS["none"], printer=printer) as mesh:
+        with Launcher(data_dir, ports, env=configs["none"], printer=printer) as mesh:
             prepared = asyncio.run(prepare(mesh, args.readers, 0, printer.say))
         targets = paths(prepared, queries)
         for number in range(args.rounds):
             figures: dict[str, dict[str, dict]] = {}
-            for name, env in CONFIGS.items():
+            for name, env in configs.items():
                 with Launcher(data_dir, ports, env=env, printer=printer) as mesh:
                     url = mesh.graphql_url
                     meter = cpu_meter(mesh)
@@ -156,7 +155,7 @@ def run(args: Any, prepare, queries: dict[str, str], data_dir: Path, cpu_meter) 
                         before = meter.sample()
                         figure = asyncio.run(load(url, bodies, args.connections, args.duration))
                         used = meter.per_request(before, meter.sample(), figure["requests"])
-                        figure["services_cpu_us"] = sum(used.get(s, 0) for s in SERVICES)
+                        figure["services_cpu_us"] = sum(used.get(s, 0) for s in NAMES)
                         figures.setdefault(name, {})[path] = figure
                 print(f"round {number + 1} {name}: {json.dumps(figures[name])}", flush=True)
             rounds.append(figures)

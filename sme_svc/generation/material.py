@@ -254,8 +254,7 @@ def usage(sentence: Sentence) -> tuple[str, str] | None:
         if not match:
             continue
         subject = match.group("x").strip()
-        words = subject.split()
-        if not 1 <= len(words) <= 6 or words[0].casefold() in _REFERRING or not _names_something(subject):
+        if not _short_name(subject):
             continue
         if pattern is _DONE_USING:
             found = _done_using(match)
@@ -268,7 +267,7 @@ def usage(sentence: Sentence) -> tuple[str, str] | None:
         if match.groupdict().get("prep") == "for":  # "used for iteration and counting"
             return subject, f"for {purpose}"
         # "Polymorphism allows methods to be called ...": with nobody named, only a verb we know can follow.
-        if pattern is _LETS and not match.group("who") and purpose.split()[0].casefold() not in _KNOWN_VERBS:
+        if pattern is _LETS and not match.group("who") and purpose.split()[0].casefold() not in KNOWN_VERBS:
             continue
         return subject, f"to {purpose}"
     return None
@@ -280,8 +279,7 @@ def _done_using(match: re.Match[str]) -> str:
     initial values") stays in the material: moved before "using", it would read as a clause cut short."""
     verb = _base_of_participle(match.group("verb").casefold())
     thing = match.group("thing").strip()
-    words = thing.split()
-    if not verb or not _names_something(thing) or len(words) > 6 or words[0].casefold() in _REFERRING:
+    if not verb or not _short_name(thing):
         return ""
     if re.search(r"\b(?:and|or|can|be|is|are)\b", match.group("manner") or ""):
         return ""  # a second clause, not how the act is done
@@ -317,7 +315,7 @@ def _base_of_participle(word: str) -> str:
         return ""
     # create(d), access(ed), specif(ied), stop(ped)
     options = (word[:-1], word[:-2], word[:-3] + "y", word[:-3])
-    return next((o for o in options if o in _KNOWN_VERBS), "")
+    return next((o for o in options if o in KNOWN_VERBS), "")
 
 
 def _lower_first(phrase: str) -> str:
@@ -328,7 +326,7 @@ def _lower_first(phrase: str) -> str:
 
 
 _NOT_A_VERB = frozenset("a an the this that these those its their his her our your for of in on".split())
-_KNOWN_VERBS = _IMPERATIVE | {v.casefold() for v in ACTION_VERBS}
+KNOWN_VERBS = _IMPERATIVE | {v.casefold() for v in ACTION_VERBS}  # verbs recognized without the material
 _REFERRING = frozenset("it this that these those they which such both each another other".split())
 
 
@@ -337,6 +335,12 @@ def names_an_act(phrase: str) -> bool:
     "Aliasing" alone names a technique, and "String methods" is no gerund."""
     words = phrase.casefold().split()
     return len(words) > 1 and len(words[0]) > 5 and words[0].endswith("ing") and words[0] != "string"
+
+
+def _short_name(phrase: str) -> bool:
+    """One to six words that name something ("The round() function"), not a pronoun ("It", "This")."""
+    words = phrase.split()
+    return 1 <= len(words) <= 6 and words[0].casefold() not in _REFERRING and _names_something(phrase)
 
 
 def _names_something(subject: str) -> bool:

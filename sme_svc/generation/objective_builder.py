@@ -23,10 +23,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sme_svc.domain import Objective
-from sme_svc.generation.base import ACTION_VERBS
-from sme_svc.generation.material import ENABLING_VERBS, Material, is_setup, names_an_act, sentence_role, usage
+from sme_svc.generation.material import (
+    ENABLING_VERBS,
+    KNOWN_VERBS,
+    Material,
+    is_setup,
+    names_an_act,
+    sentence_role,
+    usage,
+)
 from sme_svc.generation.ranking import EmbeddingCache
-from sme_svc.generation.terms import Definition, Term, subject_statement, terms_in
+from sme_svc.generation.terms import VERB_S, Definition, Term, subject_statement, terms_in
 from sme_svc.generation.text import Sentence, clause, is_label, normalize, strip_inline, words_of
 
 MAIN_PRIOR = 0.9  # the module's own topic (its top heading)
@@ -42,7 +49,6 @@ _STRUCTURAL = re.compile(
     re.IGNORECASE,
 )
 _COMMON_WORDS = frozenset("word words note example value values result line code text data".split())
-_KNOWN_VERBS = frozenset(v.casefold() for v in ACTION_VERBS)
 _GENERIC_HEADING = re.compile(
     r"^(?:an? )?(?:introduction|overview|more) (?:to|of|on|about)\s+|^more\s+"
     r"|\s+(?:basics|fundamentals|essentials|revisited|in practice|in brief|overview)$",
@@ -269,8 +275,8 @@ def _forms(concept: Concept, material: Material, definitions: dict[str, Definiti
         if action.term.group == "function":  # what a function does is what one uses it for: apply it first
             predicate = explained.split(f" {action.verb.casefold()} ", 1)[1]
             predicate = _coordinated_verbs(predicate)
-            named = _lower_article(action.subject)  # "the split() method"
-            add(f"Use {named} to {_purpose(action.verb)} {predicate}", action.sentence, 0.9)
+            function = _lower_article(action.subject)  # "the split() method"
+            add(f"Use {function} to {_purpose(action.verb)} {predicate}", action.sentence, 0.9)
             add(explained, action.sentence, 0.85)
         else:
             add(explained, action.sentence, 0.9)
@@ -293,7 +299,7 @@ def _reason(concept: Concept, sentences: list[Sentence], material: Material) -> 
     "Explain why data visualization has a crucial role in data science ..."; None when none does."""
     topic = re.escape(re.sub(r"(?i)^why\s+", "", concept.name))
     statement = re.compile(
-        rf"^(?P<subject>(?:[\w-]+\s+){{0,2}}?{topic})\s+(?P<verb>is|are|has|have|[a-z]{{2,}}[a-rt-z]s)\s+"
+        rf"^(?P<subject>(?:[\w-]+\s+){{0,2}}?{topic})\s+(?P<verb>is|are|has|have|{VERB_S})\s+"
         r"(?P<rest>.+?)[.!]?$",
         re.IGNORECASE,
     )
@@ -355,7 +361,7 @@ def _coordinated_verbs(predicate: str) -> str:
 
     def base(match: re.Match[str]) -> str:
         verb = base_form(match[2])
-        return f"{match[1]} {verb}" if match.start() == 0 or verb in _KNOWN_VERBS else match[0]
+        return f"{match[1]} {verb}" if match.start() == 0 or verb in KNOWN_VERBS else match[0]
 
     return re.sub(r"\b(and|or) (\w+s)\b", base, predicate)
 
@@ -428,7 +434,7 @@ def _activity(heading: str, material: Material) -> str:
     words = strip_inline(heading).split()
     if len(words) >= 3 and " ".join(words[:2]).casefold() == "how to":
         verb = words[2].casefold()
-        if verb in _KNOWN_VERBS or verb + "s" in {w for s in material.sentences for w in words_of(s.plain)}:
+        if verb in KNOWN_VERBS or verb + "s" in {w for s in material.sentences for w in words_of(s.plain)}:
             return f"{verb.capitalize()} {noun_phrase(' '.join(words[3:]), material)}"
         return ""
     if not words or not words[0].casefold().endswith("ing") or len(words) < 2:
@@ -454,7 +460,7 @@ def _base_verb(gerund: str, material: Material) -> str:
     options = [o for o in (stem, stem + "e", undoubled) if o]
     vocabulary = {w for s in material.sentences for w in words_of(s.plain)}
     for option in options:
-        if option in _KNOWN_VERBS:
+        if option in KNOWN_VERBS:
             return option
     inflected = [o for o in options if len(o) >= 3 and {o + "s", o + "es", o + "ed", o + "d"} & vocabulary]
     # "reverses" fits both "revers" and "reverse": the form the material also writes bare wins.

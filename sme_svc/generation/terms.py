@@ -50,6 +50,8 @@ _SUBJECT_LEAD = r"(?:(?:in|for|with|on|at)\s[^,]{1,40},\s+)?"
 # "The split() method, when applied to a string, splits ...": the kind of thing named, and a condition between
 # the subject and its verb.
 _HEAD_NOUN = r"(?:\s+(?:function|method|statement|operator|keyword))?"
+# A verb in the third person singular ("iterates"); "class", "process" end in "ss" and are not.
+VERB_S = r"[a-z]{2,}[a-rt-z]s"
 _ASIDE = r"(?:,\s+(?:when|if|once)\s[^,]{2,60},)?"
 
 
@@ -206,7 +208,7 @@ def subject_statement(term: Term, sentence: Sentence) -> Definition | None:
     plain = sentence.plain.strip()
     pattern = (
         rf"^{_SUBJECT_LEAD}(?P<subject>(?:(?:a|an|the)\s+)?(?:built-in\s+)?{re.escape(term.text)}{_HEAD_NOUN})"
-        rf"{_ASIDE}\s+(?P<verb>is|are|refers to|means|can be|[a-z]{{2,}}[a-rt-z]s)\s+(?P<predicate>.+?)[.!]?$"
+        rf"{_ASIDE}\s+(?P<verb>is|are|refers to|means|can be|{VERB_S})\s+(?P<predicate>.+?)[.!]?$"
     )
     match = re.match(pattern, plain, flags=re.IGNORECASE)
     if not match:

@@ -135,9 +135,15 @@ def test_network_policies_allow_exactly_the_call_graph(rendered, scenario_values
         assert len(selecting) == 2, workload["metadata"]["name"]
 
 
+def policy_of(docs: list[dict], component: str) -> dict:
+    return next(
+        d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"].endswith(f"-{component}")
+    )
+
+
 def test_bff_ingress_is_limited_to_the_ingress_controller_when_asked(rendered, scenario_values, kh):
     docs = rendered["ingress"]
-    policy = next(d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"].endswith("-bff"))
+    policy = policy_of(docs, "bff")
     assert policy["spec"]["ingress"] == [
         {
             "from": scenario_values["ingress"]["networkPolicy"]["bffIngressFrom"],
@@ -369,12 +375,6 @@ def test_rendered_documents_are_valid_kubernetes_1_30(rendered):
 # ------------------------------------------------------------------------------------------- observability
 
 
-def policy_of(docs: list[dict], component: str) -> dict:
-    return next(
-        d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"].endswith(f"-{component}")
-    )
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_workload_serves_metrics_that_only_the_monitoring_namespace_may_scrape(rendered, kh, scenario):
     docs = rendered[scenario]
@@ -433,9 +433,8 @@ def test_the_dashboard_is_json_about_metrics_the_services_define(rendered):
     expressions = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
     used = {re.sub(r"_(total|bucket)$", "", name) for e in expressions for name in re.findall(r"lmw_\w+", e)}
     root = Path(__file__).resolve().parents[2]
-    sources = " ".join(
-        p.read_text() for p in root.glob("*/**/*.py") if not {".venv", ".venv-k8s"} & set(p.parts)
-    )
+    packages = sorted({"lmw_common", *(svc.module.split(".")[0] for svc in topology.SERVICES)})
+    sources = " ".join(p.read_text() for package in packages for p in (root / package).rglob("*.py"))
     defined = set(re.findall(r'"(lmw_[a-z_]+)"', sources))
     assert used and used <= defined, sorted(used - defined)
     titles = " ".join(p["title"] for p in dashboard["panels"]).casefold()

@@ -60,15 +60,14 @@ def our_containers(docs: list[dict], kh) -> list[tuple[str, topology.Service, di
     return found
 
 
-def rendered_env(container: dict) -> dict[str, str]:
-    env = {}
-    for item in container.get("env", []):
-        if "value" in item:
-            env[item["name"]] = item["value"]
-        else:
-            assert "secretKeyRef" in item["valueFrom"], item
-            env[item["name"]] = next(v for end, v in SECRET_STANDINS.items() if item["name"].endswith(end))
-    return env
+def rendered_env(container: dict, kh) -> dict[str, str]:
+    """The container's environment, with a stand-in where a Secret gives the value."""
+    return {
+        name: next(v for end, v in SECRET_STANDINS.items() if name.endswith(end))
+        if isinstance(value, tuple)
+        else value
+        for name, value in kh.env_of(container).items()
+    }
 
 
 def test_every_service_and_the_migrations_are_found(rendered, kh, scenario):
@@ -79,7 +78,7 @@ def test_every_service_and_the_migrations_are_found(rendered, kh, scenario):
 
 def test_no_container_gets_a_variable_its_settings_do_not_read(rendered, kh, scenario):
     for where, svc, container in our_containers(rendered[scenario], kh):
-        names = set(rendered_env(container))
+        names = set(rendered_env(container, kh))
         unknown = {n for n in names - accepted(svc) if n.startswith(OUR_PREFIXES)}
         assert not unknown, f"{where}: {sorted(unknown)} are read by no setting of {svc.name}"
         foreign = names - accepted(svc) - LIBRARY_VARIABLES
@@ -88,7 +87,7 @@ def test_no_container_gets_a_variable_its_settings_do_not_read(rendered, kh, sce
 
 def test_every_container_gets_what_a_deployment_must_set(rendered, kh, scenario):
     for where, svc, container in our_containers(rendered[scenario], kh):
-        names = set(rendered_env(container))
+        names = set(rendered_env(container, kh))
         migrates = container["command"][3:] == ["migrate"]
         # The migrations need only the databases; a server also its address, targets, directories and secret.
         wiring = topology.wiring_variables(svc)
@@ -104,7 +103,7 @@ def test_every_rendered_value_parses(rendered, kh, scenario, monkeypatch):
         with monkeypatch.context() as patch:
             for name in accepted(svc):
                 patch.delenv(name, raising=False)
-            for name, value in rendered_env(container).items():
+            for name, value in rendered_env(container, kh).items():
                 patch.setenv(name, value)
             settings = SETTINGS[svc.name]()  # raises ValidationError on a value it cannot take
             if not container["command"][3:]:
